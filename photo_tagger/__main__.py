@@ -1,0 +1,3 @@
+from photo_tagger.cli import main
+
+raise SystemExit(main())
