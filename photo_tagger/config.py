@@ -46,6 +46,7 @@ class Settings:
     thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     threads: int = 0  # 0: one per CPU core
     batch_size: int = 16
+    offline: bool = False  # never download model files (tests, air-gapped machines)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +75,7 @@ class Settings:
             thresholds=thresholds,
             threads=int(_parse_float(ENV_PREFIX + "THREADS", get("THREADS") or "0", 0, 256)),
             batch_size=int(_parse_float(ENV_PREFIX + "BATCH_SIZE", get("BATCH_SIZE") or "16", 1, 1024)),
+            offline=(get("OFFLINE") or "0").lower() in ("1", "true", "yes", "on"),
         )
 
     def with_min_score(self, min_score: float) -> Settings:

