@@ -49,9 +49,21 @@ PAD_VALUE = 114
 MAX_CANDIDATES = 4000
 
 
+# The label file uses some PASCAL VOC spellings; tags use the words people type (and COCO's own names).
+FRIENDLY_LABELS = {
+    "motorbike": "motorcycle",
+    "aeroplane": "airplane",
+    "sofa": "couch",
+    "pottedplant": "potted plant",
+    "diningtable": "dining table",
+    "tvmonitor": "tv",
+}
+
+
 def read_class_names(path: Path) -> list[str]:
-    """The class names in the model's output order, one per non-empty line."""
-    return [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The class names in the model's output order, one per non-empty line, in their everyday spelling."""
+    names = [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [FRIENDLY_LABELS.get(name, name) for name in names]
 
 
 def _make_grids(input_size: int, strides: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
