@@ -46,11 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     from photo_tagger.config import Settings, SettingsError
+    from photo_tagger.pipeline.errors import PipelineError
 
     try:
         settings = Settings.from_env()
         return int(args.module.run(args, settings) or 0)
-    except (UsageError, SettingsError) as error:
+    except (UsageError, SettingsError, PipelineError) as error:  # PipelineError here: a model setting is wrong
         print(f"photo-tagger {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

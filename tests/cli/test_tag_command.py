@@ -116,3 +116,10 @@ def test_download_checks_sha256_and_installs_atomically(shared, tmp_path):
     unreachable = ModelEntry(**{**local.__dict__, "file": "x.onnx", "url": (tmp_path / "nope.onnx").as_uri()})
     with pytest.raises(DownloadError, match="could not download"):
         download_model(unreachable, tmp_path / "models")
+
+
+def test_a_missing_glove_file_is_a_clear_error_not_a_traceback(settings, photos, tmp_path):
+    done = run_cli(["tag", str(photos / "dog.jpg")], settings, {"PHOTO_TAGGER_GLOVE": str(tmp_path / "nope.txt")},
+                   check_rc=2)
+    assert "nope.txt" in done.stderr and "PHOTO_TAGGER_GLOVE" in done.stderr
+    assert "Traceback" not in done.stderr

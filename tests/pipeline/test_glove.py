@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from photo_tagger.pipeline import glove
+from photo_tagger.pipeline.errors import ModelMissingError
 from photo_tagger.pipeline.glove import (
     DEFAULT_VOCABULARY_PATH,
     STOP_WORDS,
@@ -376,7 +377,7 @@ def test_malformed_text_file_is_reported(tmp_path: Path) -> None:
 def test_text_file_needs_a_cache_dir_and_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cache_dir"):
         GloveVectors(tmp_path / "glove.txt")
-    with pytest.raises(FileNotFoundError, match="PHOTO_TAGGER_GLOVE"):
+    with pytest.raises(ModelMissingError, match="PHOTO_TAGGER_GLOVE"):
         GloveVectors(tmp_path / "glove.txt", cache_dir=tmp_path).load()
 
 
