@@ -802,7 +802,10 @@ class TagRules:
         for a in [offset, *ancestors]:
             tags += self.extra_by_ancestor.get(a, ())
         tags += EXTRA_BY_CLASS.get(name, ())
-        return list(dict.fromkeys(t.replace("_", " ") for t in tags))
+        unique = list(dict.fromkeys(t.replace("_", " ") for t in tags))
+        # "hotdog" beside "hot dog" is the same tag spelt twice: keep the spaced spelling only.
+        spaced = {t.replace(" ", "") for t in unique if " " in t}
+        return [t for t in unique if " " in t or t not in spaced]
 
 
 # -- Vocabulary ----------------------------------------------------------------------------------------------
