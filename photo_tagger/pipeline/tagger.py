@@ -24,11 +24,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from PIL import Image
+
 from photo_tagger.config import Settings
 from photo_tagger.pipeline.backbones.runtime import Backbone
 from photo_tagger.pipeline.detector import YoloxDetector, preprocess, read_class_names, tags_from_detections
 from photo_tagger.pipeline.errors import PipelineError
-from photo_tagger.pipeline.glove import GloveExpander
+from photo_tagger.pipeline.glove import GloveExpander, GloveVectors, load_vocabulary
 from photo_tagger.pipeline.hierarchy import ImageNetHierarchy
 from photo_tagger.pipeline.images import ImageDecodeError, load_image
 from photo_tagger.pipeline.models import find_model_file, manifest_entry
@@ -78,7 +80,7 @@ class Tagger:
         self.backbone = Backbone.from_settings(settings, backbone_runtime, threads=1)
         self.hierarchy = ImageNetHierarchy.load()
         self.detector = self._make_detector() if use_detector else None
-        self.glove = GloveExpander.from_settings(settings) if use_glove else None
+        self.glove = self._make_glove() if use_glove else None
         self.min_side = max(self.backbone.spec.resize_size, 320)
 
     def _make_detector(self) -> YoloxDetector | None:
@@ -92,6 +94,22 @@ class Tagger:
             )
             return None
         return YoloxDetector(model, read_class_names(labels), threads=1)
+
+    def _make_glove(self) -> GloveExpander:
+        """GloVe neighbours restricted to words the visual models cannot judge themselves.
+
+        A neighbour that names an ImageNet tag or a COCO class ("cat" next to "dog") is a claim the classifier and
+        the detector have already looked for and not made; adding it from word statistics alone turns every dog
+        photo into a cat photo. The zero-shot tags the paper wants are the words beyond the visual vocabulary
+        ("puppy", "leash", "meadow"), so those are the only ones GloVe may add.
+        """
+        visual = set(self.hierarchy.tag_names)
+        if self.detector is not None:
+            visual.update(self.detector.class_names)
+        vocabulary = [word for word in load_vocabulary() if word not in visual]
+        return GloveExpander(GloveVectors.from_settings(self.settings), vocabulary,
+                             neighbours=self.settings.glove_neighbours,
+                             min_similarity=self.settings.glove_min_similarity)
 
     @functools.cached_property
     def model_versions(self) -> dict[str, str]:
@@ -125,16 +143,23 @@ class Tagger:
             progress(1)
         return result
 
-    def tag_photo(self, path: str, keep_features: bool = False) -> PhotoResult:
-        """Tag one photo on the calling thread; never raises for a bad photo or a failing model."""
+    def tag_photo(self, path: str, keep_features: bool = False,
+                  on_decoded: Callable[[Image.Image], None] | None = None) -> PhotoResult:
+        """Tag one photo on the calling thread; never raises for a bad photo or a failing model.
+
+        ``on_decoded`` sees the decoded, upright image (the worker makes the thumbnail from it: no second decode).
+        A model failure is not the photo's fault: its result has ``transient`` set so the worker retries it.
+        """
         try:
             decoded = load_image(path, min_side=self.min_side)
         except ImageDecodeError as error:
             return PhotoResult(path, error=error.reason)
         try:
+            if on_decoded is not None:
+                on_decoded(decoded.image)
             result = self._tag_decoded(path, decoded.image, (decoded.width, decoded.height), keep_features)
-        except PipelineError as error:  # a model failing is not the photo's fault, but the photo is not tagged
-            return PhotoResult(path, error=str(error))
+        except (PipelineError, OSError) as error:
+            return PhotoResult(path, error=str(error), transient=True)
         result.model_versions = dict(self.model_versions)
         return result
 

@@ -54,3 +54,4 @@ class PhotoResult:
     features: object | None = None  # backbone features (numpy float32 vector) for the store; not serialised
     width: int | None = None
     height: int | None = None
+    transient: bool = False  # the error was not the photo's fault (a model failed): worth retrying

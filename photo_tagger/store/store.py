@@ -198,9 +198,13 @@ class Store:
         backbone_version: str | None = None,
         width: int | None = None,
         height: int | None = None,
+        job_id: int | None = None,
     ) -> SuggestionChange:
-        """The worker's write for one photo, atomically: suggestions, features, status ``tagged``."""
+        """The worker's write for one photo, atomically: suggestions, features, status ``tagged`` and, when given,
+        the job marked done, so a crash leaves either all of it or none (the job then runs again)."""
         with self.transaction() as session:
+            if job_id is not None:
+                jobs.complete_job(session, job_id)
             change = decisions.set_suggestions(session, photo_id, tags, model_version)
             if features is not None:
                 if backbone_version is None:
@@ -209,9 +213,12 @@ class Store:
             photos.mark_tagged(session, photo_id, model_versions, width=width, height=height)
             return change
 
-    def record_error(self, photo_id: int, reason: str) -> None:
+    def record_error(self, photo_id: int, reason: str, job_id: int | None = None) -> None:
+        """A permanent failure (the file is not a readable photo): recorded with its reason, the job done."""
         with self.transaction() as session:
             photos.mark_error(session, photo_id, reason)
+            if job_id is not None:
+                jobs.complete_job(session, job_id)
 
     # -- tags and decisions ----------------------------------------------------------------------------------
 

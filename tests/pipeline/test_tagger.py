@@ -112,3 +112,11 @@ def test_per_source_thresholds_apply(settings, photos):
 def test_features_are_kept_when_asked(tagger, photos):
     result = next(tagger.tag_paths([str(photos / "dog.jpg")], keep_features=True))
     assert result.features is not None and result.features.shape == (1280,)
+
+
+def test_glove_never_adds_a_word_the_visual_models_judge_themselves(results, tagger):
+    """"cat" next to "dog" is the classifier's and detector's call, not word statistics'."""
+    visual = set(tagger.hierarchy.tag_names) | set(tagger.detector.class_names)
+    glove_only = {t.name for r in results.values() for t in r.tags if t.sources == ("glove",)}
+    assert glove_only and not glove_only & visual
+    assert "cat" not in _tags(results["dog.jpg"])
