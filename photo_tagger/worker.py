@@ -44,7 +44,8 @@ class WorkerBusyError(RuntimeError):
 
 @dataclass(frozen=True)
 class WorkerProgress:
-    """One progress event: ``done`` of ``total`` jobs this run, with rate (photos/s) and ETA (seconds)."""
+    """One progress event: ``done`` of ``total`` photos handled this run (``failed`` of them could not be tagged),
+    with the rate (photos/s) and ETA (seconds)."""
 
     done: int
     total: int
