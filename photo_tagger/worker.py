@@ -104,6 +104,7 @@ class Worker:
         self._running = threading.Event()
         self._running.set()
         self.done = self.failed = 0
+        self._versions_recorded = False
 
     @property
     def tagger(self) -> Tagger:
@@ -111,6 +112,13 @@ class Worker:
             from photo_tagger.pipeline.tagger import Tagger
 
             self._tagger = Tagger(self.settings)
+        if not self._versions_recorded:
+            # The library remembers which model versions are installed, so a model update can be noticed later.
+            installed = self.store.installed_models()
+            for name, version in self._tagger.model_versions.items():
+                if name not in installed or installed[name].version != version:
+                    self.store.set_installed_model(name, version)
+            self._versions_recorded = True
         return self._tagger
 
     def stop(self) -> None:

@@ -34,6 +34,8 @@ def test_add_scan_tag_and_search(library, album, tag_all, library_settings):
     tags = _tags(library, album / "dog.jpg")
     assert tags["bicycle"].source == TagSource.DETECTOR and tags["bicycle"].state == TagState.SUGGESTED
     assert any(t.source == TagSource.GLOVE and t.parent for t in tags.values())
+    installed = library.store.installed_models()
+    assert {name: info.version for name, info in installed.items()} == dog.model_versions
     # features are stored for re-tagging without the CNN
     assert len(library.store.photos_with_features(dog.model_versions["backbone"])) == 6
 
