@@ -17,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from photo_tagger.cli.common import open_library
     from photo_tagger.sync import watch_library
+    from photo_tagger.worker import WorkerBusyError
 
     stop = threading.Event()
     # SIGTERM (a service manager stopping us) ends as cleanly as Ctrl-C.
@@ -36,11 +37,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"tagged {event.current}", flush=True)
 
         worker = library.worker(on_progress=progress)
-        worker_thread = threading.Thread(target=worker.run, kwargs={"wait": False}, name="worker")
+
+        def work() -> None:
+            try:
+                worker.run(wait=False)
+            except WorkerBusyError as busy:  # the GUI or another `watch` is tagging: queue jobs for it
+                print(f"{busy}; only watching", flush=True)
+
+        worker_thread = threading.Thread(target=work, name="worker")
         worker_thread.start()
         watcher = watch_library(library, on_applied=report, debounce=args.debounce)
         try:
-            while not stop.wait(0.5) and worker_thread.is_alive():
+            while not stop.wait(0.5):
                 pass
         except KeyboardInterrupt:
             pass
