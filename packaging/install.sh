@@ -2,7 +2,8 @@
 # Installs photo-tagger into ./.venv on a fresh Debian/Ubuntu machine.
 #   bash packaging/install.sh          the application
 #   bash packaging/install.sh --test   the application plus what the tests need
-# System packages (Qt's runtime libraries, WordNet for the tag-table build test, Xvfb) are installed with apt-get
+# System packages (Qt's runtime libraries; for the tests: WordNet for the tag-table build, Xvfb, exiftool as an
+# independent XMP reader, desktop-file-utils and appstream to validate packaging/) are installed with apt-get
 # when running as root; otherwise the script says which ones are missing and goes on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,7 @@ extras=""
 
 system_packages=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0)
 if [ "${1:-}" = "--test" ]; then
-  system_packages+=(wordnet-base xvfb libimage-exiftool-perl)
+  system_packages+=(wordnet-base xvfb libimage-exiftool-perl desktop-file-utils appstream)
 fi
 missing=()
 for package in "${system_packages[@]}"; do

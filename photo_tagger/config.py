@@ -22,6 +22,7 @@ SOURCES = ("tagger", "detector", "glove")
 # where 0.4 keeps the true objects of the sample photos and drops a dog seen twice as dog and cat; a GloVe tag's
 # score is similarity x its parent's score, so a neighbour of a weak tag is not worth showing.
 DEFAULT_THRESHOLDS: Mapping[str, float] = {"tagger": 0.15, "detector": 0.4, "glove": 0.2}
+SIDECAR_NAMINGS = ("append", "replace")  # photo.jpg.xmp, photo.xmp (see photo_tagger.metadata.sidecar)
 
 
 class SettingsError(ValueError):
@@ -48,6 +49,9 @@ class Settings:
     threads: int = 0  # 0: one per CPU core
     batch_size: int = 16
     offline: bool = False  # never download model files (tests, air-gapped machines)
+    xmp_sidecar: str = "append"  # sidecar naming: "append" photo.jpg.xmp (darktable, digiKam), "replace" photo.xmp
+    xmp_auto_write: bool = False  # write a photo's sidecar after each decision on it
+    import_keywords: bool = True  # a new photo's XMP/IPTC keywords become user tags
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +81,9 @@ class Settings:
             threads=int(_parse_float(ENV_PREFIX + "THREADS", get("THREADS") or "0", 0, 256)),
             batch_size=int(_parse_float(ENV_PREFIX + "BATCH_SIZE", get("BATCH_SIZE") or "16", 1, 1024)),
             offline=(get("OFFLINE") or "0").lower() in ("1", "true", "yes", "on"),
+            xmp_sidecar=_parse_choice(ENV_PREFIX + "XMP_SIDECAR", get("XMP_SIDECAR") or "append", SIDECAR_NAMINGS),
+            xmp_auto_write=(get("XMP_AUTO_WRITE") or "0").lower() in ("1", "true", "yes", "on"),
+            import_keywords=(get("IMPORT_KEYWORDS") or "1").lower() in ("1", "true", "yes", "on"),
         )
 
     def with_min_score(self, min_score: float) -> Settings:
@@ -95,3 +102,9 @@ def _parse_float(name: str, raw: str, low: float, high: float) -> float:
     if not low <= value <= high:
         raise SettingsError(f"{name}={raw!r} must be between {low:g} and {high:g}")
     return value
+
+
+def _parse_choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
+    if raw.lower() not in choices:
+        raise SettingsError(f"{name}={raw!r} must be one of {', '.join(choices)}")
+    return raw.lower()

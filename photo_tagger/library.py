@@ -51,6 +51,7 @@ class Library:
         self.settings = settings
         self.store = store
         self._expander = None
+        self.last_xmp_report = None  # the sidecar write of the last decision (setting xmp_auto_write)
 
     @classmethod
     def open(cls, settings: Settings) -> Library:
@@ -137,7 +138,8 @@ class Library:
     def decide(self, action: str, tag: str, paths: Iterable[str | Path] = (), query: str | None = None) -> int:
         """Apply ``accept``, ``reject``, ``add`` or ``remove`` for ``tag`` on photos by path or on a query's results.
 
-        Returns how many photos changed. A query takes every result, not just the first page.
+        Returns how many photos changed. A query takes every result, not just the first page. With the setting
+        ``xmp_auto_write``, their sidecars are written at once; failures are logged and kept in ``last_xmp_report``.
         """
         ids = [self.photo(p).id for p in paths]
         if query is not None:
@@ -146,7 +148,12 @@ class Library:
             return 0
         method = {"accept": self.store.accept, "reject": self.store.reject, "add": self.store.add_user_tag,
                   "remove": self.store.remove_tag}[action]
-        return method(ids, tag)
+        changed = method(ids, tag)
+        if changed and self.settings.xmp_auto_write:
+            from photo_tagger.metadata import write_sidecars
+
+            self.last_xmp_report = write_sidecars(self.store, ids, self.settings)
+        return changed
 
     def query_ids(self, query: str, page: int = 1000) -> list[int]:
         ids: list[int] = []

@@ -228,6 +228,12 @@ class Worker:
             self.failed += 1
             self.store.record_error(photo.id, result.error, job_id=job.id)
             return
+        if photo.tagged_at is None and self.settings.import_keywords:
+            # First meeting: keywords from other tools become user tags. Before the result, so a crash in between
+            # repeats an import that changes nothing the second time, and no suggestion exists yet to be accepted.
+            from photo_tagger.metadata import import_photo_keywords
+
+            import_photo_keywords(self.store, photo, self.settings)
         versions = result.model_versions
         self.store.record_tagging(
             photo.id, result.tags, versions_key(versions), model_versions=versions,

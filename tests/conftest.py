@@ -7,6 +7,7 @@ packages, and the compiled-graph cache lives in a per-session temporary folder.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,28 @@ def tagger(settings):
     from photo_tagger.pipeline.tagger import Tagger
 
     return Tagger(settings)
+
+
+@pytest.fixture()
+def library_settings(settings, tmp_path: Path):
+    """Settings whose library file and caches live in the test's own temporary folder."""
+    return replace(settings, library_path=tmp_path / "library" / "library.sqlite", cache_dir=tmp_path / "cache")
+
+
+@pytest.fixture()
+def library(library_settings):
+    """A real, empty library (SQLite file) for one test."""
+    from photo_tagger.library import Library
+
+    with Library.open(library_settings) as opened:
+        yield opened
+
+
+@pytest.fixture()
+def tag_all(tagger):
+    """Run the real worker to the end of the queue with the session's tagger (models already loaded)."""
+
+    def run(library):
+        return library.worker(tagger=tagger).run(wait=True)
+
+    return run
