@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("status", "photos, queue, folders and failures of the library"),
     "remove": ("remove", "remove a folder from the library (the files are not touched)"),
     "purge": ("purge", "forget photos marked missing, with their tags"),
+    "gui": ("gui", "open the desktop app"),
     "xmp": ("xmp", "write tags to XMP sidecars / read keywords from photos"),
     "models": ("models", "list the model files and whether they are present; `models fetch` downloads them"),
 }
