@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("gui", "open the desktop app"),
     "xmp": ("xmp", "write tags to XMP sidecars / read keywords from photos"),
     "models": ("models", "list the model files and whether they are present; `models fetch` downloads them"),
+    "train": ("train", "train a TaggerNet head on a labelled dataset and write it with its model card"),
+    "eval": ("eval", "measure a TaggerNet head and each part of the pipeline on a dataset's held-out photos"),
 }
 
 

@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.qsettings = qsettings
         self.restore = restore
         self.tasks = Tasks()
+        self._completion_prefix = ""
         self.detections = Detections(self.settings)
         self.loading = _Loading()
         self._preview: Preview | None = None  # the photo the detail panel shows
@@ -373,7 +374,14 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, "photo-tagger", str(error))
 
     def _complete(self, prefix: str) -> None:
-        self.tasks.run("query", partial(self.library.store.tag_names, prefix, 30), self.detail.set_completions)
+        # Lookups for "p", "pe", "peo" run on a pool and may finish in any order: only the latest one may land.
+        self._completion_prefix = prefix
+
+        def apply(names: list[str]) -> None:
+            if prefix == self._completion_prefix:
+                self.detail.set_completions(names)
+
+        self.tasks.run("query", partial(self.library.store.tag_names, prefix, 30), apply)
 
     def review_tag(self) -> None:
         current = self.detail.current_tag()

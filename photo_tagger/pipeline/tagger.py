@@ -4,9 +4,14 @@ Data flow per photo::
 
     path --decode (JPEG draft)--> DecodedImage --+--> backbone crop --> backbone --> features, ImageNet probs
                                                  |                                 --> hierarchy tags (TaggerNet stage)
-                                                 |                                 --> GloVe neighbours of those tags
                                                  +--> letterbox ------> detector --> object tags, boxes
+                                                   features + hierarchy + boxes --> trained head: vocabulary tags
+                                                                                   --> GloVe neighbours of tagger tags
                                                                                    --> merge (best score, all sources)
+
+The trained head (:mod:`~photo_tagger.pipeline.taggernet`) owns the tags of its vocabulary: for those it merges the
+head's, the hierarchy's and the detector's calibrated evidence and applies per-tag thresholds, so the hierarchy's
+and detector's raw tags of the same names are left out. Their other tags (``golden retriever``, ``person``) stay.
 
 Each photo goes through the whole chain on one worker thread, one worker per core, and every step of it (Pillow's
 decode and resize, ONNX Runtime's run) releases the GIL. With single-threaded networks this keeps every core busy
@@ -26,7 +31,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from photo_tagger.config import Settings
+from photo_tagger.config import DEFAULT_THRESHOLDS, Settings
 from photo_tagger.pipeline.backbones.runtime import Backbone
 from photo_tagger.pipeline.detector import YoloxDetector, preprocess, read_class_names, tags_from_detections
 from photo_tagger.pipeline.errors import PipelineError
@@ -34,6 +39,7 @@ from photo_tagger.pipeline.glove import GloveExpander, GloveVectors, load_vocabu
 from photo_tagger.pipeline.hierarchy import ImageNetHierarchy
 from photo_tagger.pipeline.images import ImageDecodeError, load_image
 from photo_tagger.pipeline.models import find_model_file, manifest_entry
+from photo_tagger.pipeline.taggernet import TaggerNetHead, default_head_dir
 from photo_tagger.pipeline.types import MergedTag, PhotoResult, Tag
 
 log = logging.getLogger(__name__)
@@ -74,14 +80,29 @@ class Tagger:
     """
 
     def __init__(self, settings: Settings, use_detector: bool = True, use_glove: bool = True,
-                 backbone_runtime: str = "onnx") -> None:
+                 backbone_runtime: str = "onnx", use_head: bool = True, head_path: Path | None = None) -> None:
         self.settings = settings
         self.notices: list[str] = []
         self.backbone = Backbone.from_settings(settings, backbone_runtime, threads=1)
         self.hierarchy = ImageNetHierarchy.load()
+        self.head = self._make_head(head_path) if use_head else None
         self.detector = self._make_detector() if use_detector else None
         self.glove = self._make_glove() if use_glove else None
         self.min_side = max(self.backbone.spec.resize_size, 320)
+
+    def _make_head(self, path: Path | None) -> TaggerNetHead | None:
+        """The trained head (default ``resources/taggernet``), or None with a notice when it cannot serve."""
+        folder = Path(path) if path is not None else default_head_dir()
+        try:
+            head = TaggerNetHead.load(folder)
+        except (OSError, ValueError, KeyError) as error:
+            self.notices.append(f"trained TaggerNet head off: cannot read {folder} ({error})")
+            return None
+        if head.backbone != self.backbone.name:
+            self.notices.append(f"trained TaggerNet head off: it was trained on {head.backbone} features, "
+                                f"not {self.backbone.name}")
+            return None
+        return head
 
     def _make_detector(self) -> YoloxDetector | None:
         model = find_model_file(manifest_entry("yolox_nano"), self.settings)
@@ -104,6 +125,8 @@ class Tagger:
         ("puppy", "leash", "meadow"), so those are the only ones GloVe may add.
         """
         visual = set(self.hierarchy.tag_names)
+        if self.head is not None:
+            visual.update(self.head.words)
         if self.detector is not None:
             visual.update(self.detector.class_names)
         vocabulary = [word for word in load_vocabulary() if word not in visual]
@@ -114,6 +137,8 @@ class Tagger:
     @functools.cached_property
     def model_versions(self) -> dict[str, str]:
         versions = {"backbone": self.backbone.version, "tagger": self.hierarchy.version}
+        if self.head is not None:
+            versions["head"] = self.head.version
         if self.detector is not None:
             versions["detector"] = self.detector.version
         if self.glove is not None:
@@ -167,15 +192,27 @@ class Tagger:
         thresholds = self.settings.thresholds
         features, probs = self.backbone.run([self.backbone.prepare(image)])
         tagger_tags = self.hierarchy.tags_for(probs, min_score=thresholds["tagger"])[0]
-        detections = []
+        detections, found = [], None
         if self.detector is not None:
             letterbox, ratio = preprocess(image)
             found = self.detector.detect_prepared([letterbox], [ratio], [image.size], [size])[0]
             detections = [d for d in found if d.score >= thresholds["detector"]]
+        object_tags = tags_from_detections(detections, min_score=thresholds["detector"])
+        if self.head is not None:
+            owned = self.head.index
+            tagger_tags = [t for t in tagger_tags if t.name not in owned]
+            object_tags = [t for t in object_tags if t.name not in owned]
+            # The head's per-tag thresholds are the default; a tagger threshold set away from the default
+            # (PHOTO_TAGGER_THRESHOLD_TAGGER, --min-score) is the user's call and applies to every tagger tag.
+            override = thresholds["tagger"] if thresholds["tagger"] != DEFAULT_THRESHOLDS["tagger"] else None
+            head_tags = self.head.tags_for(features, self.hierarchy.scores(probs), self.hierarchy.tag_names,
+                                           None if found is None else [found], min_score=override,
+                                           detector_threshold=thresholds["detector"])[0]
+            object_tags += [t for t in head_tags if t.source == "detector"]
+            tagger_tags = [t for t in head_tags if t.source == "tagger"] + tagger_tags
         glove_tags: list[Tag] = []
         if self.glove is not None:
             glove_tags = [t for t in self.glove.expand(tagger_tags) if t.score >= thresholds["glove"]]
-        object_tags = tags_from_detections(detections, min_score=thresholds["detector"])
         return PhotoResult(
             path=path,
             tags=merge_tags([*tagger_tags, *object_tags, *glove_tags]),
