@@ -149,7 +149,7 @@ def main() -> None:
         fast = run_fast(tagger, paths)
         naive = run_naive(tagger, eager, paths)
         print(
-            f"\nEnd to end, {len(paths)} photos of 4000x3000 (Lite0 + YOLOX-nano + GloVe), "
+            f"\nEnd to end, {len(paths)} photos of 4000x3000 (Lite0 + TaggerNet head + YOLOX-nano + GloVe), "
             f"{settings.thread_count()} threads\n"
         )
         print("| pipeline | seconds | photos/s | vs baseline |\n|---|---:|---:|---:|")

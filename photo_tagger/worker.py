@@ -155,7 +155,9 @@ class Worker:
         started = time.monotonic()
         total = self._queued()
         progress = WorkerProgress(0, total, 0, 0.0, None)
-        with ThreadPoolExecutor(workers, thread_name_prefix="worker") as pool:
+        from photo_tagger.pipeline.tagger import single_threaded_blas
+
+        with single_threaded_blas(), ThreadPoolExecutor(workers, thread_name_prefix="worker") as pool:
             in_flight: deque[tuple[JobInfo, PhotoInfo | None, Future[PhotoResult] | None]] = deque()
             while not self._stop.is_set():
                 self._running.wait()

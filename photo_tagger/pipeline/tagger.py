@@ -73,6 +73,18 @@ def merge_tags(tags: Iterable[Tag]) -> list[MergedTag]:
     return merged
 
 
+def single_threaded_blas():  # noqa: ANN201 - a context manager
+    """Keep NumPy's BLAS to one thread while photos are tagged one per core.
+
+    The head's and GloVe's small matrix products would otherwise wake OpenBLAS's thread pool on every call, and its
+    spinning threads then fight the single-threaded networks for the same cores: measured on 2 cores, 30 photos/s
+    instead of 42.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 class Tagger:
     """Tags photos with every available stage; build one per process and reuse it (models load once, lazily).
 
@@ -151,7 +163,7 @@ class Tagger:
                   keep_features: bool = False) -> Iterator[PhotoResult]:
         """Tag photos, yielding one result per path in the order given; ``progress(1)`` is called per photo."""
         workers = self.settings.thread_count()
-        with ThreadPoolExecutor(workers, thread_name_prefix="tagger") as pool:
+        with single_threaded_blas(), ThreadPoolExecutor(workers, thread_name_prefix="tagger") as pool:
             window: deque[Future[PhotoResult]] = deque()
             for path in paths:
                 window.append(pool.submit(self.tag_photo, str(path), keep_features))
