@@ -7,6 +7,7 @@ import json
 import sys
 from typing import TextIO
 
+from photo_tagger.cli.progress import add_progress_flags
 from photo_tagger.config import Settings
 
 
@@ -20,9 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tags", choices=("concepts", "words"), default=None,
                         help="captions' vocabulary (default: the one the head was trained with)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    bar = parser.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
-    bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
+    add_progress_flags(parser)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

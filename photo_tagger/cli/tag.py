@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from photo_tagger.cli.progress import add_progress_flags
 from photo_tagger.config import Settings
 
 
@@ -19,10 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-glove", action="store_true", help="skip the GloVe neighbour tags")
     parser.add_argument("--min-score", type=_score, metavar="S",
                         help="one threshold for every source, overriding the settings (0.01 lists nearly every tag)")
-    bar = parser.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
-                     help="always show the progress bar")
-    bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
+    add_progress_flags(parser)
 
 
 def _score(text: str) -> float:

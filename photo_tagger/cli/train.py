@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from photo_tagger.cli.progress import add_progress_flags
 from photo_tagger.config import Settings
 
 
@@ -29,9 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--views", default="centre,flip,full,full_flip",
                         help="training views per photo, comma-separated (centre is always one)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the logistic-regression baseline")
-    bar = parser.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
-    bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
+    add_progress_flags(parser)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
