@@ -88,7 +88,10 @@ class ImageNetHierarchy:
 
     def tags_for(self, probs: np.ndarray, min_score: float) -> list[list[Tag]]:
         """Each photo's tags scoring ``min_score`` or more, best first (ties by name)."""
-        scores = self.scores(probs)
+        return self.tags_from_scores(self.scores(probs), min_score)
+
+    def tags_from_scores(self, scores: np.ndarray, min_score: float) -> list[list[Tag]]:
+        """:meth:`tags_for` on scores already computed by :meth:`scores` (the engine also hands them to the head)."""
         out: list[list[Tag]] = []
         for row in scores:
             hits = np.flatnonzero(row >= min_score)

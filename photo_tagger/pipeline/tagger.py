@@ -203,7 +203,8 @@ class Tagger:
     def _tag_decoded(self, path: str, image, size: tuple[int, int], keep_features: bool) -> PhotoResult:  # noqa: ANN001
         thresholds = self.settings.thresholds
         features, probs = self.backbone.run([self.backbone.prepare(image)])
-        tagger_tags = self.hierarchy.tags_for(probs, min_score=thresholds["tagger"])[0]
+        hierarchy_scores = self.hierarchy.scores(probs)
+        tagger_tags = self.hierarchy.tags_from_scores(hierarchy_scores, min_score=thresholds["tagger"])[0]
         detections, found = [], None
         if self.detector is not None:
             letterbox, ratio = preprocess(image)
@@ -217,7 +218,7 @@ class Tagger:
             # The head's per-tag thresholds are the default; a tagger threshold set away from the default
             # (PHOTO_TAGGER_THRESHOLD_TAGGER, --min-score) is the user's call and applies to every tagger tag.
             override = thresholds["tagger"] if thresholds["tagger"] != DEFAULT_THRESHOLDS["tagger"] else None
-            head_tags = self.head.tags_for(features, self.hierarchy.scores(probs), self.hierarchy.tag_names,
+            head_tags = self.head.tags_for(features, hierarchy_scores, self.hierarchy.tag_names,
                                            None if found is None else [found], min_score=override,
                                            detector_threshold=thresholds["detector"])[0]
             object_tags += [t for t in head_tags if t.source == "detector"]
