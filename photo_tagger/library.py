@@ -199,9 +199,18 @@ class Library:
         for counts in self.store.job_counts().values():
             for state, count in counts.items():
                 jobs[state] += count
-        errors = [(p.path, p.error or "") for p in map(self.store.get_photo, self.store.photo_ids(PhotoStatus.ERROR))
-                  if p is not None]
-        return LibraryStatus(self.store.status_counts(), jobs, self.store.folders(), errors)
+        return LibraryStatus(self.store.status_counts(), jobs, self.store.folders(), self.failed_photos())
+
+    def failed_photos(self) -> list[tuple[str, str]]:
+        """(path, reason) of every photo that could not be tagged, in one query (the GUI refreshes this often)."""
+        import sqlalchemy as sa
+
+        from photo_tagger.store.schema import Photo
+
+        with self.store.read() as session:
+            rows = session.execute(
+                sa.select(Photo.path, Photo.error).where(Photo.status == PhotoStatus.ERROR).order_by(Photo.path))
+            return [(path, error or "") for path, error in rows]
 
 
 def _absolute(path: str | Path) -> str:
