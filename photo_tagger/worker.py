@@ -237,10 +237,13 @@ class Worker:
 
             import_photo_keywords(self.store, photo, self.settings)
         versions = result.model_versions
+        detections = None
+        if result.found is not None and "detector" in versions:
+            detections = (versions["detector"], [[d.label, float(d.score), *map(float, d.box)] for d in result.found])
         self.store.record_tagging(
             photo.id, result.tags, versions_key(versions), model_versions=versions,
             features=result.features, backbone_version=versions.get("backbone"),
-            width=result.width, height=result.height, job_id=job.id,
+            width=result.width, height=result.height, job_id=job.id, detections=detections,
         )  # fmt: skip
         self.done += 1
 

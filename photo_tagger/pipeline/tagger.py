@@ -25,10 +25,11 @@ from __future__ import annotations
 import functools
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from photo_tagger.config import DEFAULT_THRESHOLDS, Settings
@@ -40,7 +41,7 @@ from photo_tagger.pipeline.hierarchy import ImageNetHierarchy
 from photo_tagger.pipeline.images import ImageDecodeError, load_image
 from photo_tagger.pipeline.models import find_model_file, manifest_entry
 from photo_tagger.pipeline.taggernet import TaggerNetHead, default_head_dir
-from photo_tagger.pipeline.types import MergedTag, PhotoResult, Tag
+from photo_tagger.pipeline.types import Detection, MergedTag, PhotoResult, Tag
 
 log = logging.getLogger(__name__)
 
@@ -201,36 +202,67 @@ class Tagger:
         return result
 
     def _tag_decoded(self, path: str, image, size: tuple[int, int], keep_features: bool) -> PhotoResult:  # noqa: ANN001
-        thresholds = self.settings.thresholds
-        features, probs = self.backbone.run([self.backbone.prepare(image)])
-        hierarchy_scores = self.hierarchy.scores(probs)
-        tagger_tags = self.hierarchy.tags_from_scores(hierarchy_scores, min_score=thresholds["tagger"])[0]
-        detections, found = [], None
+        features, _ = self.backbone.run([self.backbone.prepare(image)])
+        found = None
         if self.detector is not None:
             letterbox, ratio = preprocess(image)
             found = self.detector.detect_prepared([letterbox], [ratio], [image.size], [size])[0]
-            detections = [d for d in found if d.score >= thresholds["detector"]]
-        object_tags = tags_from_detections(detections, min_score=thresholds["detector"])
-        if self.head is not None:
-            owned = self.head.index
-            tagger_tags = [t for t in tagger_tags if t.name not in owned]
-            object_tags = [t for t in object_tags if t.name not in owned]
-            # The head's per-tag thresholds are the default; a tagger threshold set away from the default
-            # (PHOTO_TAGGER_THRESHOLD_TAGGER, --min-score) is the user's call and applies to every tagger tag.
-            override = thresholds["tagger"] if thresholds["tagger"] != DEFAULT_THRESHOLDS["tagger"] else None
-            head_tags = self.head.tags_for(features, hierarchy_scores, self.hierarchy.tag_names,
-                                           None if found is None else [found], min_score=override,
-                                           detector_threshold=thresholds["detector"])[0]
-            object_tags += [t for t in head_tags if t.source == "detector"]
-            tagger_tags = [t for t in head_tags if t.source == "tagger"] + tagger_tags
-        glove_tags: list[Tag] = []
-        if self.glove is not None:
-            glove_tags = [t for t in self.glove.expand(tagger_tags) if t.score >= thresholds["glove"]]
+        tags = self.tags_from_evidence(features, [found])[0]
+        threshold = self.settings.thresholds["detector"]
         return PhotoResult(
             path=path,
-            tags=merge_tags([*tagger_tags, *object_tags, *glove_tags]),
-            detections=detections,
+            tags=tags,
+            detections=[d for d in found or () if d.score >= threshold],
+            found=found,
             features=features[0].copy() if keep_features else None,
             width=size[0],
             height=size[1],
         )
+
+    def tags_from_evidence(self, features: np.ndarray, found: Sequence[Sequence[Detection] | None]
+                           ) -> list[list[MergedTag]]:
+        """Each photo's merged tags from its evidence: backbone features ``[N, D]`` and what the detector found.
+
+        Everything after the two networks happens here, for tagging a new photo and for re-tagging a library from
+        stored evidence alike, so both give the same tags. ``found[i]`` is None when the detector was off for photo i.
+        The ImageNet probabilities come from the features through the backbone's last layer (not from the compiled
+        graph's own output) for the same reason.
+        """
+        thresholds = self.settings.thresholds
+        features = np.atleast_2d(np.asarray(features, dtype=np.float32))
+        hierarchy_scores = self.hierarchy.scores(self.backbone.probabilities(features))
+        tagger_tags = self.hierarchy.tags_from_scores(hierarchy_scores, min_score=thresholds["tagger"])
+        object_tags = [tags_from_detections([d for d in boxes or () if d.score >= thresholds["detector"]],
+                                            min_score=thresholds["detector"]) for boxes in found]
+        if self.head is not None:
+            owned = self.head.index
+            # The head's per-tag thresholds are the default; a tagger threshold set away from the default
+            # (PHOTO_TAGGER_THRESHOLD_TAGGER, --min-score) is the user's call and applies to every tagger tag.
+            override = thresholds["tagger"] if thresholds["tagger"] != DEFAULT_THRESHOLDS["tagger"] else None
+            head_tags = self._head_tags(features, hierarchy_scores, found, override)
+            for i, photo_tags in enumerate(head_tags):
+                tagger_tags[i] = [t for t in photo_tags if t.source == "tagger"] + [
+                    t for t in tagger_tags[i] if t.name not in owned]
+                object_tags[i] = [t for t in object_tags[i] if t.name not in owned] + [
+                    t for t in photo_tags if t.source == "detector"]
+        glove_tags: list[list[Tag]] = [[] for _ in tagger_tags]
+        if self.glove is not None:
+            glove_tags = [[t for t in expanded if t.score >= thresholds["glove"]]
+                          for expanded in self.glove.expand_batch(tagger_tags)]
+        return [merge_tags([*a, *b, *c]) for a, b, c in zip(tagger_tags, object_tags, glove_tags, strict=True)]
+
+    def _head_tags(self, features: np.ndarray, hierarchy_scores: np.ndarray,
+                   found: Sequence[Sequence[Detection] | None], override: float | None) -> list[list[Tag]]:
+        """The head's tags per photo; photos the detector did not look at get no detector evidence."""
+        thresholds = self.settings.thresholds
+        looked = [i for i, boxes in enumerate(found) if boxes is not None]
+        out: list[list[Tag]] = [[] for _ in found]
+        for rows, detections in ((looked, [found[i] for i in looked]),
+                                 ([i for i, boxes in enumerate(found) if boxes is None], None)):
+            if not rows:
+                continue
+            tags = self.head.tags_for(features[rows], hierarchy_scores[rows], self.hierarchy.tag_names, detections,
+                                      min_score=override, detector_threshold=thresholds["detector"])
+            for i, photo_tags in zip(rows, tags, strict=True):
+                out[i] = photo_tags
+        return out

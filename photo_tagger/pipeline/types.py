@@ -49,6 +49,9 @@ class PhotoResult:
     path: str
     tags: list[MergedTag] = field(default_factory=list)
     detections: list[Detection] = field(default_factory=list)
+    # Everything the detector reported (down to its own floor), None with the detector off: stored with the features
+    # as the photo's evidence, from which a re-tag recomputes the suggestions without the image.
+    found: list[Detection] | None = None
     error: str | None = None
     model_versions: dict[str, str] = field(default_factory=dict)
     features: object | None = None  # backbone features (numpy float32 vector) for the store; not serialised

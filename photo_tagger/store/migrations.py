@@ -163,6 +163,24 @@ def _job_priority(connection: sa.Connection) -> None:
     connection.execute(sa.text("CREATE INDEX ix_jobs_claim ON jobs (state, priority DESC, id)"))
 
 
+@migration(3, "stored detections")
+def _stored_detections(connection: sa.Connection) -> None:
+    # What the detector found, kept beside the features so a model update re-tags without the images.
+    metadata = sa.MetaData(naming_convention=Base.metadata.naming_convention)
+    sa.Table("photos", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "detections",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("photo_id", sa.ForeignKey("photos.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("detector_version", sa.String, nullable=False),
+        sa.Column("boxes", sa.JSON, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.UniqueConstraint("photo_id", "detector_version"),
+    )
+    metadata.tables["detections"].create(connection)
+
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

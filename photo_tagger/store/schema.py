@@ -220,6 +220,22 @@ class Feature(Base):
     __table_args__ = (sa.UniqueConstraint("photo_id", "backbone_version"),)
 
 
+class Detections(Base):
+    """Everything the detector found in a photo, as JSON ``[[label, score, x0, y0, x1, y1], ...]`` (added by
+    migration 3). With the features it is the photo's whole evidence: a new head, vocabulary or GloVe re-tags the
+    photo from these two rows without opening the image."""
+
+    __tablename__ = "detections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[int] = mapped_column(sa.ForeignKey("photos.id", ondelete="CASCADE"))
+    detector_version: Mapped[str] = mapped_column(sa.String)
+    boxes: Mapped[list[list[Any]]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("photo_id", "detector_version"),)
+
+
 class Job(Base):
     """One unit of background work; the queue lives here so it survives a crash or a quit."""
 

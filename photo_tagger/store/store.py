@@ -10,7 +10,7 @@ inside ``with store.transaction() as session:``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import decisions, jobs, photos
+from . import decisions, evidence, jobs, photos
 from .engine import (
     DEFAULT_BUSY_TIMEOUT_S,
     StoreError,
@@ -199,9 +199,11 @@ class Store:
         width: int | None = None,
         height: int | None = None,
         job_id: int | None = None,
+        detections: tuple[str, Sequence[evidence.Box]] | None = None,
     ) -> SuggestionChange:
-        """The worker's write for one photo, atomically: suggestions, features, status ``tagged`` and, when given,
-        the job marked done, so a crash leaves either all of it or none (the job then runs again)."""
+        """The worker's write for one photo, atomically: suggestions, features, detections (``(detector version,
+        boxes)``), status ``tagged`` and, when given, the job marked done, so a crash leaves either all of it or none
+        (the job then runs again)."""
         with self.transaction() as session:
             if job_id is not None:
                 jobs.complete_job(session, job_id)
@@ -210,6 +212,8 @@ class Store:
                 if backbone_version is None:
                     raise ValueError("features need the backbone_version that produced them")
                 photos.save_features(session, photo_id, backbone_version, features)
+            if detections is not None:
+                evidence.save_detections(session, photo_id, *detections)
             photos.mark_tagged(session, photo_id, model_versions, width=width, height=height)
             return change
 
@@ -284,6 +288,16 @@ class Store:
     def photos_with_features(self, backbone_version: str) -> list[int]:
         with self.read() as session:
             return photos.photos_with_features(session, backbone_version)
+
+    def read_evidence(self, after_id: int, limit: int, backbone_version: str,
+                      detector_version: str | None) -> evidence.EvidenceBatch:
+        """The next tagged photos after ``after_id`` with their stored features and detections (for a re-tag)."""
+        with self.read() as session:
+            return evidence.read_evidence(session, after_id, limit, backbone_version, detector_version)
+
+    def tagged_photo_count(self) -> int:
+        with self.read() as session:
+            return evidence.tagged_photo_count(session)
 
     # -- jobs ------------------------------------------------------------------------------------------------
 

@@ -90,6 +90,12 @@ def test_migrating_one_step_at_a_time_backs_up_and_keeps_the_data(db_path: Path)
     with engine.connect() as connection:
         assert current_version(connection) == 2
         assert connection.exec_driver_sql("SELECT kind, photo_id, priority FROM jobs").all() == [("tag", 7, 0)]
+
+    report = upgrade(engine, target=3)
+    assert (report.old_version, report.new_version, report.applied) == (2, 3, ("stored detections",))
+    with engine.connect() as connection:  # the evidence table a re-tag reads, empty until photos are tagged again
+        assert connection.exec_driver_sql("SELECT count(*) FROM detections").scalar() == 0
+    upgrade(engine)
     engine.dispose()
 
     with Store.open(db_path) as store:  # already current: no second backup
@@ -99,7 +105,7 @@ def test_migrating_one_step_at_a_time_backs_up_and_keeps_the_data(db_path: Path)
         assert [hit.photo_id for hit in result.hits] == [7]
         assert result.hits[0].score == pytest.approx(1.6)
         assert store.claim_jobs(5)[0].photo_id == 7
-    assert len(list(db_path.parent.glob("*.bak-*"))) == 1
+    assert len(list(db_path.parent.glob("*.bak-*"))) == LATEST_VERSION - 1  # one per upgrade of an existing file
 
 
 def test_opening_an_old_library_migrates_it_to_the_latest(db_path: Path) -> None:

@@ -14,7 +14,8 @@ from photo_tagger.store.schema import TAG_KEY_SPAN, photo_tag_key
 
 from .conftest import add_photos
 
-TABLES = {"folders", "photos", "tags", "photo_tags", "features", "jobs", "installed_models", "schema_version"}
+TABLES = {"folders", "photos", "tags", "photo_tags", "features", "detections", "jobs", "installed_models",
+          "schema_version"}
 
 
 def test_new_library_has_every_table_and_the_latest_version(store: Store, db_path: Path) -> None:

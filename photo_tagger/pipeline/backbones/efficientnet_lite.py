@@ -151,6 +151,11 @@ class EfficientNetLite(nn.Module):
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
         return self._fc(features)
 
+    @property
+    def classifier_layer(self) -> nn.Linear:
+        """The ImageNet classifier on the pooled features (re-tagging applies it to stored features)."""
+        return self._fc
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.forward_features(x)
         return features, self.forward_head(features)

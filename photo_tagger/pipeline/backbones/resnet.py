@@ -31,6 +31,11 @@ class ResNet50(nn.Module):
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
         return self.net.fc(features)
 
+    @property
+    def classifier_layer(self) -> nn.Linear:
+        """The ImageNet classifier on the pooled features (re-tagging applies it to stored features)."""
+        return self.net.fc
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.forward_features(x)
         return features, self.forward_head(features)

@@ -57,6 +57,7 @@ class Backbone:
         self._lock = threading.Lock()
         self._module = None
         self._session = None
+        self._classifier: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, runtime: str = "onnx", threads: int | None = None) -> Backbone:
@@ -174,6 +175,44 @@ class Backbone:
         else:
             features, logits = self._run_torch(batch)
         return features.astype(np.float32, copy=False), softmax(logits.astype(np.float32, copy=False))
+
+    def classifier(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ImageNet classifier's weight ``[1000, D]`` and bias ``[1000]`` as float32 NumPy arrays.
+
+        Re-tagging a library from stored features needs the ImageNet probabilities without the CNN; they are one
+        linear layer away from the features. Kept in the cache folder beside the compiled graph, so re-tagging does
+        not even import torch.
+        """
+        with self._lock:
+            if self._classifier is not None:
+                return self._classifier
+            weights = self._weights_path or self.spec.locate_weights(self.settings)
+            cached = self.settings.cache_dir / "compiled" / f"{self.spec.name}-{sha256_of(weights)[:16]}-classifier.npz"
+            try:
+                with np.load(cached) as stored:
+                    self._classifier = (stored["weight"], stored["bias"])
+                return self._classifier
+            except (OSError, KeyError, ValueError):
+                pass
+            layer = (self._module or self._load_module(weights)).classifier_layer
+            weight = layer.weight.detach().numpy().astype(np.float32)
+            bias = layer.bias.detach().numpy().astype(np.float32)
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_name(f"{cached.stem}.{os.getpid()}.part.npz")
+            np.savez(partial, weight=weight, bias=bias)
+            partial.replace(cached)
+            self._classifier = (weight, bias)
+            return self._classifier
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """ImageNet probabilities ``[N, 1000]`` from pooled features ``[N, D]``: the network's last layer + softmax.
+
+        The engine computes them this way from the features it stores, so a re-tag from stored features gives the
+        same scores as tagging the image did.
+        """
+        weight, bias = self.classifier()
+        logits = np.atleast_2d(np.asarray(features, dtype=np.float32)) @ weight.T + bias
+        return softmax(logits)
 
     def _run_torch(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         import torch

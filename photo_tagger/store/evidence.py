@@ -1,0 +1,203 @@
+"""A photo's stored evidence (features + detections) and the bulk writes of a re-tag: session-level functions.
+
+A re-tag after a model update walks the library in photo-id order, a batch at a time: it reads each photo's evidence
+and current machine suggestions, lets the new models decide, and writes only what changed. These functions do the
+reading and writing in a few statements per batch instead of a few per photo, which is what lets 100,000 photos be
+re-tagged in seconds (``benchmarks/bench_retag.py``).
+
+Like the other session-level modules, nothing here commits; the caller holds the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .decisions import require_photos, tag_ids
+from .schema import (
+    MACHINE_SOURCES,
+    Detections,
+    Feature,
+    Photo,
+    PhotoStatus,
+    PhotoTag,
+    Tag,
+    TagSource,
+    TagState,
+    photo_tag_key,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Box = list[Any]  # [label, score, x0, y0, x1, y1]
+
+
+def save_detections(session: Session, photo_id: int, detector_version: str, boxes: Sequence[Box]) -> None:
+    """Store what the detector found in one photo (replacing an older row from the same detector version)."""
+    require_photos(session, [photo_id])
+    session.execute(
+        sa.delete(Detections).where(Detections.photo_id == photo_id, Detections.detector_version == detector_version)
+    )
+    session.execute(
+        sa.insert(Detections).values(
+            photo_id=photo_id, detector_version=detector_version, boxes=[list(box) for box in boxes],
+            created_at=utcnow(),
+        )
+    )  # fmt: skip
+
+
+@dataclass
+class EvidenceBatch:
+    """Tagged photos in id order with what is stored about them.
+
+    ``features[i]`` is None when photo i has no features from the backbone version asked for, ``boxes[i]`` None when
+    it has no detections from the detector version asked for (or none was asked for).
+    """
+
+    photo_ids: list[int] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    model_versions: list[dict[str, str] | None] = field(default_factory=list)
+    features: list[np.ndarray | None] = field(default_factory=list)
+    boxes: list[list[Box] | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.photo_ids)
+
+
+def tagged_photo_count(session: Session) -> int:
+    return int(session.execute(sa.select(sa.func.count()).where(Photo.status == PhotoStatus.TAGGED)).scalar_one())
+
+
+def read_evidence(session: Session, after_id: int, limit: int, backbone_version: str,
+                  detector_version: str | None) -> EvidenceBatch:
+    """The next ``limit`` tagged photos with ids above ``after_id``, with their stored evidence."""
+    import numpy as np
+
+    photos = session.execute(
+        sa.select(Photo.id, Photo.path, Photo.model_versions)
+        .where(Photo.status == PhotoStatus.TAGGED, Photo.id > after_id)
+        .order_by(Photo.id)
+        .limit(limit)
+    ).all()
+    batch = EvidenceBatch()
+    if not photos:
+        return batch
+    ids = [row.id for row in photos]
+    low, high = ids[0], ids[-1]
+    vectors = {
+        photo_id: (dim, blob)
+        for photo_id, dim, blob in session.execute(
+            sa.select(Feature.photo_id, Feature.dim, Feature.vector).where(
+                Feature.photo_id.between(low, high), Feature.backbone_version == backbone_version
+            )
+        )
+    }
+    stored_boxes: dict[int, Any] = {}
+    if detector_version is not None:
+        # The raw JSON text, parsed here: one json.loads per photo is cheaper than the ORM's type processing.
+        table = Detections.__table__
+        stored_boxes = dict(
+            session.execute(
+                sa.select(table.c.photo_id, sa.cast(table.c.boxes, sa.Text)).where(
+                    table.c.photo_id.between(low, high), table.c.detector_version == detector_version
+                )
+            ).all()
+        )
+    for row in photos:
+        batch.photo_ids.append(row.id)
+        batch.paths.append(row.path)
+        batch.model_versions.append(row.model_versions)
+        stored = vectors.get(row.id)
+        vector = None
+        if stored is not None:
+            dim, blob = stored
+            vector = np.frombuffer(blob, dtype="<f4")
+            if vector.size != dim:
+                vector = None  # damaged row: the photo goes back through the CNN instead
+        batch.features.append(vector)
+        text = stored_boxes.get(row.id)
+        batch.boxes.append(json.loads(text) if text is not None else None)
+    return batch
+
+
+@dataclass
+class MachineTags:
+    """One photo's current machine suggestions ``{name: (score, source, parent)}`` and the tags the user decided."""
+
+    suggested: dict[str, tuple[float, TagSource, str | None]] = field(default_factory=dict)
+    decided: set[str] = field(default_factory=set)
+
+
+def machine_tags(session: Session, photo_ids: Sequence[int]) -> dict[int, MachineTags]:
+    """Current suggestions and decided tag names for each photo in ``photo_ids`` (every id gets an entry)."""
+    out = {photo_id: MachineTags() for photo_id in photo_ids}
+    if not photo_ids:
+        return out
+    rows = session.execute(
+        sa.select(PhotoTag.photo_id, Tag.name, PhotoTag.state, PhotoTag.source, PhotoTag.score, PhotoTag.parent)
+        .join(Tag, Tag.id == PhotoTag.tag_id)
+        .where(PhotoTag.photo_id.between(min(photo_ids), max(photo_ids)))
+    )
+    for photo_id, name, state, source, score, parent in rows:
+        entry = out.get(photo_id)
+        if entry is None:
+            continue
+        if state == TagState.SUGGESTED and source in MACHINE_SOURCES:
+            entry.suggested[name] = (score, source, parent)
+        else:
+            entry.decided.add(name)
+    return out
+
+
+@dataclass
+class SuggestionWrites:
+    """What a re-tag writes for a batch of photos: rows to add, rescore and remove, and each photo's new versions."""
+
+    # (photo id, tag name, score, source, GloVe parent)
+    added: list[tuple[int, str, float, str, str | None]] = field(default_factory=list)
+    rescored: list[tuple[int, str, float, str, str | None]] = field(default_factory=list)
+    removed: list[tuple[int, str]] = field(default_factory=list)
+    versions: dict[int, dict[str, str]] = field(default_factory=dict)
+
+
+def write_suggestions(session: Session, writes: SuggestionWrites, model_version: str) -> None:
+    """Apply a batch of re-tag writes. Only rows still ``suggested`` are changed or removed, and an added row never
+    replaces an existing one, so a decision the user made since the batch was read survives."""
+    names = {name for _, name, *_ in writes.added} | {name for _, name, *_ in writes.rescored}
+    names |= {name for _, name in writes.removed}
+    ids = tag_ids(session, names, create=True) if names else {}
+    table = PhotoTag.__table__
+    if writes.removed:
+        session.execute(
+            sa.delete(table).where(table.c.id == sa.bindparam("key"), table.c.state == TagState.SUGGESTED.value),
+            [{"key": photo_tag_key(photo_id, ids[name])} for photo_id, name in writes.removed],
+        )
+    if writes.rescored:
+        session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("key"), table.c.state == TagState.SUGGESTED.value)
+            .values(score=sa.bindparam("new_score"), source=sa.bindparam("new_source"),
+                    parent=sa.bindparam("new_parent"), model_version=model_version),
+            [{"key": photo_tag_key(p, ids[name]), "new_score": score, "new_source": source, "new_parent": parent}
+             for p, name, score, source, parent in writes.rescored],
+        )  # fmt: skip
+    if writes.added:
+        session.execute(
+            sa.insert(table).prefix_with("OR IGNORE", dialect="sqlite"),
+            [{"id": photo_tag_key(p, ids[name]), "photo_id": p, "tag_id": ids[name], "source": source,
+              "score": score, "state": TagState.SUGGESTED.value, "model_version": model_version, "parent": parent}
+             for p, name, score, source, parent in writes.added],
+        )  # fmt: skip
+    if writes.versions:
+        photos = Photo.__table__
+        session.execute(
+            sa.update(photos).where(photos.c.id == sa.bindparam("photo")).values(model_versions=sa.bindparam("mv")),
+            [{"photo": photo_id, "mv": versions} for photo_id, versions in writes.versions.items()],
+        )
