@@ -43,6 +43,7 @@ class Settings:
     library_path: Path
     backbone: str = "efficientnet_lite0"
     glove_path: Path | None = None
+    head_path: Path | None = None  # a TaggerNet head folder to use instead of the library's (PHOTO_TAGGER_HEAD)
     glove_neighbours: int = 2
     glove_min_similarity: float = 0.6
     thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
@@ -77,6 +78,7 @@ class Settings:
             library_path=Path(get("LIBRARY") or data_dir / "library.sqlite"),
             backbone=get("BACKBONE") or "efficientnet_lite0",
             glove_path=Path(glove) if glove else None,
+            head_path=Path(get("HEAD")) if get("HEAD") else None,
             thresholds=thresholds,
             threads=int(_parse_float(ENV_PREFIX + "THREADS", get("THREADS") or "0", 0, 256)),
             batch_size=int(_parse_float(ENV_PREFIX + "BATCH_SIZE", get("BATCH_SIZE") or "16", 1, 1024)),

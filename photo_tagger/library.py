@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from photo_tagger.config import Settings
 from photo_tagger.scanner import ScanReport, mark_paths_missing, scan_folder
@@ -23,7 +24,10 @@ from photo_tagger.store import (
     SearchResult,
     Store,
 )
-from photo_tagger.worker import Worker, WorkerProgress
+from photo_tagger.worker import Worker, WorkerLock, WorkerProgress
+
+if TYPE_CHECKING:
+    from photo_tagger.retag import RetagDiff
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +126,29 @@ class Library:
 
     def worker(self, on_progress: Callable[[WorkerProgress], None] | None = None, tagger=None) -> Worker:  # noqa: ANN001
         return Worker(self.store, self.settings, tagger=tagger, on_progress=on_progress)
+
+    def retag(self, apply: bool = False, progress: Callable[[int, int], None] | None = None,
+              tagger=None) -> RetagDiff:  # noqa: ANN001 - a pipeline Tagger; built from the settings when None
+        """What the current models would change in the suggestions (``apply=False``), or change it.
+
+        Applying holds the worker lock: a worker tagging with the previous models at the same time would write their
+        suggestions back. Photos whose evidence is not stored are queued for the worker (see :mod:`photo_tagger.retag`).
+        """
+        from photo_tagger.retag import Retagger
+
+        if tagger is None:
+            from photo_tagger.pipeline.tagger import Tagger
+
+            tagger = Tagger(self.settings)
+        retagger = Retagger(self.store, tagger)
+        if not apply:
+            return retagger.run(progress=progress)
+        lock = WorkerLock(self.store.path or self.settings.library_path)
+        lock.acquire()
+        try:
+            return retagger.run(apply=True, progress=progress)
+        finally:
+            lock.release()
 
     def queued(self) -> int:
         return sum(counts.get(JobState.QUEUED, 0) + counts.get(JobState.RUNNING, 0)

@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("status", "photos, queue, folders and failures of the library"),
     "remove": ("remove", "remove a folder from the library (the files are not touched)"),
     "purge": ("purge", "forget photos marked missing, with their tags"),
+    "retag": ("retag", "show what the current models change in the suggestions; --apply changes them"),
+    "learn": ("learn", "learn a personal TaggerNet head from your accepted, rejected and own tags"),
     "gui": ("gui", "open the desktop app"),
     "xmp": ("xmp", "write tags to XMP sidecars / read keywords from photos"),
     "models": ("models", "list the model files and whether they are present; `models fetch` downloads them"),

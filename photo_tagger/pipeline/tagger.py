@@ -104,18 +104,33 @@ class Tagger:
         self.min_side = max(self.backbone.spec.resize_size, 320)
 
     def _make_head(self, path: Path | None) -> TaggerNetHead | None:
-        """The trained head (default ``resources/taggernet``), or None with a notice when it cannot serve."""
-        folder = Path(path) if path is not None else default_head_dir()
-        try:
-            head = TaggerNetHead.load(folder)
-        except (OSError, ValueError, KeyError) as error:
-            self.notices.append(f"trained TaggerNet head off: cannot read {folder} ({error})")
-            return None
-        if head.backbone != self.backbone.name:
-            self.notices.append(f"trained TaggerNet head off: it was trained on {head.backbone} features, "
-                                f"not {self.backbone.name}")
-            return None
-        return head
+        """The trained head: ``path`` or ``settings.head_path`` if given, else the library's personal head, else the
+        shipped one (``resources/taggernet``).
+
+        A head asked for explicitly that cannot serve switches the stage off with a notice; a personal head that
+        cannot serve falls back to the shipped head with a notice.
+        """
+        from photo_tagger.heads import active_head_dir
+
+        explicit = path if path is not None else self.settings.head_path
+        if explicit is not None:
+            candidates = [Path(explicit)]
+        else:
+            personal = active_head_dir(self.settings)
+            candidates = ([personal] if personal is not None else []) + [default_head_dir()]
+        for folder in candidates:
+            try:
+                head = TaggerNetHead.load(folder)
+            except (OSError, ValueError, KeyError) as error:
+                self.notices.append(f"TaggerNet head {folder} not used: cannot read it ({error})")
+                continue
+            if head.backbone != self.backbone.name:
+                self.notices.append(f"TaggerNet head {folder} not used: it was trained on {head.backbone} features, "
+                                    f"not {self.backbone.name}")
+                continue
+            return head
+        self.notices.append("trained TaggerNet head off: no usable head")
+        return None
 
     def _make_detector(self) -> YoloxDetector | None:
         model = find_model_file(manifest_entry("yolox_nano"), self.settings)
@@ -247,8 +262,10 @@ class Tagger:
                     t for t in photo_tags if t.source == "detector"]
         glove_tags: list[list[Tag]] = [[] for _ in tagger_tags]
         if self.glove is not None:
+            private = self.head.custom_tags if self.head is not None else frozenset()
+            parents = [[t for t in tags if t.name not in private] for tags in tagger_tags] if private else tagger_tags
             glove_tags = [[t for t in expanded if t.score >= thresholds["glove"]]
-                          for expanded in self.glove.expand_batch(tagger_tags)]
+                          for expanded in self.glove.expand_batch(parents)]
         return [merge_tags([*a, *b, *c]) for a, b, c in zip(tagger_tags, object_tags, glove_tags, strict=True)]
 
     def _head_tags(self, features: np.ndarray, hierarchy_scores: np.ndarray,

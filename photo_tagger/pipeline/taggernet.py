@@ -54,15 +54,23 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def mlp_logits(weights: Mapping[str, np.ndarray], features: np.ndarray) -> np.ndarray:
-    """``layers.0`` ... ``layers.<n>`` linear layers with ReLU between them, on ``[N, D]`` features."""
+    """``layers.0`` ... ``layers.<n>`` linear layers with ReLU between them, on ``[N, D]`` features.
+
+    A personal head (:mod:`photo_tagger.training.personal`) adds ``adapter.weight`` / ``adapter.bias``: one linear map
+    straight from the features to every output, added to the MLP's logits. It carries what the user's decisions taught
+    (corrections of shipped tags, and tags of their own) while the shipped MLP stays as it was.
+    """
     x = np.asarray(features, dtype=np.float32)
     if x.ndim == 1:
         x = x[None, :]
-    count = len(weights) // 2
+    inputs = x
+    count = sum(1 for name in weights if name.startswith("layers.")) // 2
     for i in range(count):
         x = x @ weights[f"layers.{i}.weight"].T + weights[f"layers.{i}.bias"]
         if i < count - 1:
             np.maximum(x, 0, out=x)
+    if "adapter.weight" in weights:
+        x = x + (inputs @ weights["adapter.weight"].T + weights["adapter.bias"])
     return x
 
 
@@ -182,7 +190,8 @@ class TaggerNetHead:
                 self._detector_columns.setdefault(label, []).append(self.index[tag])
         self._hierarchy_columns: tuple[tuple[str, ...], list[list[int]]] | None = None
         self._lock = threading.Lock()
-        out_dim = self.weights[f"layers.{len(self.weights) // 2 - 1}.bias"].shape[0]
+        layers = sum(1 for name in self.weights if name.startswith("layers.")) // 2
+        out_dim = self.weights[f"layers.{layers - 1}.bias"].shape[0]
         if out_dim != len(self.vocabulary) or len(self.thresholds) != len(self.vocabulary):
             raise ValueError(f"head has {out_dim} outputs for {len(self.vocabulary)} tags")
 
@@ -203,6 +212,12 @@ class TaggerNetHead:
     def words(self) -> frozenset[str]:
         """Every word that names one of the head's tags (synonyms included): GloVe must not add these."""
         return frozenset(self.card.get("words", ())) | frozenset(self.vocabulary)
+
+    @property
+    def custom_tags(self) -> frozenset[str]:
+        """Tags the user taught a personal head (a pet's name): words with no meaning GloVe could know."""
+        reports = self.card.get("personal", {}).get("tags", ())
+        return frozenset(r["tag"] for r in reports if r.get("kind") == "custom" and r.get("used"))
 
     @property
     def backbone(self) -> str:

@@ -241,3 +241,16 @@ def tag_names(session: Session, prefix: str = "", limit: int = 20) -> list[str]:
         # A range on the unique index rather than LIKE, which is case-insensitive in SQLite and cannot use it.
         query = query.where(Tag.name >= start, Tag.name < start + "\U0010ffff")
     return list(session.execute(query).scalars())
+
+
+def decided_tags(session: Session) -> list[tuple[int, str, TagState, TagSource]]:
+    """Every decision in the library as (photo id, tag, state, source): accepted and rejected suggestions and the
+    user's own tags. What a personal head learns from; machine suggestions nobody looked at are not in it."""
+    rows = session.execute(
+        sa.select(PhotoTag.photo_id, Tag.name, PhotoTag.state, PhotoTag.source)
+        .join(Tag, Tag.id == PhotoTag.tag_id)
+        .where(PhotoTag.state != TagState.SUGGESTED)
+        .order_by(PhotoTag.photo_id, Tag.name)
+    )
+    return [tuple(row) for row in rows]
+

@@ -10,7 +10,7 @@ inside ``with store.transaction() as session:``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -40,7 +40,7 @@ from .records import (
     SuggestionChange,
     UpsertReport,
 )
-from .schema import JobState, PhotoStatus
+from .schema import JobState, PhotoStatus, TagSource, TagState
 from .search import DEFAULT_LIMIT, DEFAULT_MIN_SCORE, Expander, SearchCache, SearchResult, search
 
 if TYPE_CHECKING:
@@ -253,6 +253,10 @@ class Store:
         with self.read() as session:
             return decisions.photo_tags(session, photo_id)
 
+    def decided_tags(self) -> list[tuple[int, str, TagState, TagSource]]:
+        with self.read() as session:
+            return decisions.decided_tags(session)
+
     def tag_names(self, prefix: str = "", limit: int = 20) -> list[str]:
         with self.read() as session:
             return decisions.tag_names(session, prefix, limit)
@@ -294,6 +298,22 @@ class Store:
         """The next tagged photos after ``after_id`` with their stored features and detections (for a re-tag)."""
         with self.read() as session:
             return evidence.read_evidence(session, after_id, limit, backbone_version, detector_version)
+
+    def machine_tags(self, photo_ids: Sequence[int]) -> dict[int, evidence.MachineTags]:
+        """Each photo's current machine suggestions and decided tag names (a re-tag's dry run compares with these)."""
+        with self.read() as session:
+            return evidence.machine_tags(session, photo_ids)
+
+    def rewrite_suggestions(self, photo_ids: Sequence[int],
+                            decide: Callable[[dict[int, evidence.MachineTags]], evidence.SuggestionWrites],
+                            model_version: str) -> evidence.SuggestionWrites:
+        """A re-tag's write for a batch of photos, in one transaction: read their current suggestions, let
+        ``decide`` say what changes, write it. Reading inside the write transaction means a decision the user makes
+        meanwhile is either seen by ``decide`` or made after the batch is written, never lost between the two."""
+        with self.transaction() as session:
+            writes = decide(evidence.machine_tags(session, photo_ids))
+            evidence.write_suggestions(session, writes, model_version)
+            return writes
 
     def tagged_photo_count(self) -> int:
         with self.read() as session:
