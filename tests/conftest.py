@@ -6,7 +6,9 @@ packages, and the compiled-graph cache lives in a per-session temporary folder.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -83,3 +85,33 @@ def tag_all(tagger):
         return library.worker(tagger=tagger).run(wait=True)
 
     return run
+
+
+# Head version 2 (the ``second_head`` fixture) differs from the shipped head only in these per-tag thresholds: some
+# tags become easier to suggest, some harder, so a re-tag has gains and losses whose right answer the image path can
+# tell independently.
+EASIER = ("grass", "tree", "sky", "field", "street")
+HARDER = ("people", "animal", "dog", "water")
+
+
+@pytest.fixture(scope="session")
+def second_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("head-v2")
+    from photo_tagger.pipeline.taggernet import CARD_FILE, default_head_dir
+
+    for item in default_head_dir().iterdir():
+        shutil.copy(item, folder / item.name)
+    card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+    for tag in EASIER:
+        card["thresholds"][card["vocabulary"].index(tag)] = 0.02
+    for tag in HARDER:
+        card["thresholds"][card["vocabulary"].index(tag)] = 0.999
+    card["version"] = "taggernet-test-v2"
+    (folder / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def second_head_changes() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The tags ``second_head`` makes easier and harder to suggest."""
+    return EASIER, HARDER
