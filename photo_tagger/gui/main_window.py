@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icons.icon("app", "#4f8cf7"))
         self._build()
         self.actions_by_name = build_menus(self)
-        self.background = Background(library, tagger=tagger, watch=watch, parent=self) if background else None
+        self.background: Background | None = None
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._refresh_timer.timeout.connect(self.refresh)
         self._detail_timer = QTimer(self, singleShot=True, interval=30)
@@ -94,11 +94,8 @@ class MainWindow(QMainWindow):
         # The sidebar's counts wait for the first page: on a big library they cost a few hundred milliseconds of
         # the query pool, which the grid's first page should not share.
         self.model.searched.connect(lambda _result: self.reload_overview(), Qt.ConnectionType.SingleShotConnection)
-        if self.background is not None:
-            self.background.progress.connect(self._progress)
-            self.background.stopped.connect(self._worker_stopped)
-            self.background.changes.connect(self._watcher_changes)
-            self.background.start()
+        if background:
+            self._start_background(tagger, watch)
         else:
             self.progress.set_enabled_pause(False)
 
@@ -391,6 +388,50 @@ class MainWindow(QMainWindow):
             self.reviewer.start(name.strip())
 
     # -- background work -------------------------------------------------------------------------------------------
+
+    def _start_background(self, tagger: Any, watch: bool) -> None:
+        self.background = Background(self.library, tagger=tagger, watch=watch, parent=self)
+        self.background.progress.connect(self._progress)
+        self.background.stopped.connect(self._worker_stopped)
+        self.background.changes.connect(self._watcher_changes)
+        self.background.start()
+        self.progress.set_enabled_pause(True)
+        if self.progress.paused:
+            self.background.pause()
+
+    def new_tagger(self) -> Any:
+        """A Tagger built now from the settings, so it has the library's current head (cheap: models load lazily)."""
+        from photo_tagger.pipeline.tagger import Tagger
+
+        return Tagger(self.settings)
+
+    def stop_background(self) -> None:
+        """Stop the worker and the watcher and wait for them, so this process no longer holds the worker lock.
+
+        Blocks for as long as the photos in hand take: call it from a pool, never the GUI thread.
+        """
+        if self.background is not None:
+            self.background.stop()
+
+    def restart_background(self, tagger: Any) -> None:
+        """Start a new worker and watcher with ``tagger`` after :meth:`stop_background` (on the GUI thread).
+
+        A worker keeps the Tagger it was built with, so after the models change it is replaced, not resumed: the
+        old one would go on writing the old models' suggestions.
+        """
+        old = self.background
+        if old is None:
+            return  # the window runs without a worker (a screenshot, a test)
+        old.stop()  # already stopped by stop_background: returns at once
+        old.deleteLater()
+        self._start_background(tagger, old.watch)
+
+    def library_changed(self, message: str) -> None:
+        """A library-wide change (a re-tag) landed: say what it did and bring every view up to date."""
+        self.statusBar().showMessage(message, 15000)
+        self.refresh()
+        if self.detail.add_field.text():
+            self._complete(self.detail.add_field.text())  # the list under the add field may name tags now gone
 
     def _progress(self, event: WorkerProgress) -> None:
         self.progress.show_progress(event)

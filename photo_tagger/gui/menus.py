@@ -90,9 +90,10 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     add(library, "pause", "&Pause Tagging", window.progress.pause_button.setChecked, "Ctrl+P", "pause",
         checkable=True)
     library.addSeparator()
-    # Placeholders for the re-tag and "learn from my tags" engines (their own issues); enable them when they land.
-    for name, text in (("retag", "Re-tag Library\u2026"), ("learn", "Learn from My Tags\u2026")):
-        add(library, name, text, None, tip="Not available yet").setEnabled(False)
+    add(library, "retag", "Re-&tag Library\u2026", lambda: _retag(window),
+        tip="Show what the current models change in the suggestions, then apply it; decisions are kept")
+    add(library, "learn", "&Learn from My Tags\u2026", lambda: _learn(window),
+        tip="Learn a personal head from your accepted, rejected and added tags")
 
     help_menu = bar.addMenu("&Help")
     add(help_menu, "syntax", "Search &Syntax", lambda: QMessageBox.information(window, "Search syntax", SYNTAX_HELP),
@@ -107,6 +108,18 @@ def _open_library(window: MainWindow) -> None:
                                           "photo-tagger libraries (*.sqlite);;All files (*)")
     if path:
         window.reopen_requested.emit(path)
+
+
+def _retag(window: MainWindow) -> None:
+    from photo_tagger.gui.retag_dialog import open_retag
+
+    open_retag(window)
+
+
+def _learn(window: MainWindow) -> None:
+    from photo_tagger.gui.learn_dialog import start_learning
+
+    start_learning(window)
 
 
 def _switch_theme(window: MainWindow, dark: bool) -> None:

@@ -13,6 +13,8 @@ A pool per latency class, so a click never waits behind bulk work:
   grid scrolls or changes, so it only ever holds what is on screen.
 - ``images``: the large photo of the detail panel and object detection for the overlay: tens of milliseconds.
 - ``writes``: decisions, adding and removing folders. One thread, so decisions land in the order they were made.
+- ``bulk``: the library-wide passes, re-tag and "learn from my tags": seconds to minutes each. One thread, and a
+  pool of their own so a decision never waits behind them.
 
 The tagging worker and the folder watcher are not tasks: they run for as long as the window is open, on their
 own threads (see :mod:`photo_tagger.gui.background`).
@@ -28,7 +30,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
-POOLS = {"query": 2, "thumbnails": 2, "images": 1, "writes": 1}
+POOLS = {"query": 2, "thumbnails": 2, "images": 1, "writes": 1, "bulk": 1}
 
 Callback = Callable[[Any], None]
 
