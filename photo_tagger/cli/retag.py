@@ -55,6 +55,8 @@ def print_diff(diff: RetagDiff, rows: int) -> None:
             print(f"{diff.queued} photos queued to be tagged from their images")
     elif diff.changed or diff.needs_images:
         print("dry run: nothing changed. Run `photo-tagger retag --apply` to apply it.")
+    elif diff.from_evidence:
+        print("no suggestion changes. `photo-tagger retag --apply` records that these photos are up to date.")
     else:
         print("nothing to change.")
 

@@ -90,8 +90,9 @@ def version_changes(diff: RetagDiff) -> list[str]:
 
 
 def has_changes(diff: RetagDiff) -> bool:
-    """Whether applying would do anything (as the CLI decides between "dry run" and "nothing to change")."""
-    return bool(diff.changed or diff.needs_images)
+    """Whether applying would do anything: change suggestions, queue photos, or record that photos tagged by older
+    models come out the same (so the next comparison skips them)."""
+    return bool(diff.changed or diff.needs_images or diff.from_evidence)
 
 
 def status_message(diff: RetagDiff) -> str:

@@ -352,6 +352,9 @@ class GloveExpander:
         self, tags: Sequence[Tag], parents: dict[str, Tag], sims: dict[str, tuple[np.ndarray, np.ndarray]]
     ) -> list[Tag]:
         inputs = [_word_tuple(tag.name) for tag in tags]
+        # A one-word candidate is a form of some input tag exactly when its base forms meet those of some word of the
+        # inputs (that is what _is_variant_tuple checks pair by pair): one set lookup instead of a loop per input.
+        input_forms = frozenset().union(*(_base_forms(word) for words in inputs for word in words))
         best: dict[int, Tag] = {}
         for key, parent in parents.items():
             if key not in sims:
@@ -363,7 +366,12 @@ class GloveExpander:
                 candidate = self._keys[index]
                 # Not a form of any input tag, nor of a word already taken for this parent ("puppies" after
                 # "puppy"), so each parent gets `neighbours` distinct words.
-                if any(_is_variant_tuple(candidate, other) for other in (*inputs, *taken)):
+                if len(candidate) == 1:
+                    if not _base_forms(candidate[0]).isdisjoint(input_forms):
+                        continue
+                elif any(_is_variant_tuple(candidate, other) for other in inputs):
+                    continue
+                if any(_is_variant_tuple(candidate, other) for other in taken):
                     continue
                 taken.append(candidate)
                 score = min(similarity, 1.0) * parent.score
@@ -588,7 +596,9 @@ def _word_tuple(name: str) -> tuple[str, ...]:
     return tuple(w for w in re.split(r"[\s_-]+", name.lower()) if w)
 
 
+@lru_cache(maxsize=1 << 18)
 def _is_variant_tuple(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Cached: a re-tag asks about the same few thousand word pairs for every photo of a library."""
     if len(a) == 1 and len(b) == 1:  # the common case, checked thousands of times per batch
         return _same_word(a[0], b[0])
     short, long = (a, b) if len(a) <= len(b) else (b, a)

@@ -162,6 +162,12 @@ class Tagger:
                              neighbours=self.settings.glove_neighbours,
                              min_similarity=self.settings.glove_min_similarity)
 
+    def recipe(self) -> dict:
+        """Keyword arguments that build the same tagger in another process (the re-tag scores in several)."""
+        return {"settings": self.settings, "use_detector": self.detector is not None,
+                "use_glove": self.glove is not None, "use_head": self.head is not None,
+                "head_path": self.head.folder if self.head is not None else None}
+
     @functools.cached_property
     def model_versions(self) -> dict[str, str]:
         versions = {"backbone": self.backbone.version, "tagger": self.hierarchy.version}

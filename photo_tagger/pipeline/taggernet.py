@@ -295,8 +295,9 @@ class TaggerNetHead:
         raw = self.raw_evidence(features, hierarchy_scores, hierarchy_names, detections)
         decision = self.decide(raw, min_score, detector_threshold)
         out: list[list[Tag]] = []
+        suggested = decision.suggested
         for i in range(decision.scores.shape[0]):
-            hits = np.flatnonzero(decision.suggested[i])
+            hits = np.flatnonzero(suggested[i])
             hits = sorted(hits.tolist(), key=lambda j: (-decision.scores[i, j], self.vocabulary[j]))
             tags = []
             for j in hits:

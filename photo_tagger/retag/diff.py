@@ -78,25 +78,33 @@ class RetagDiff:
         }  # fmt: skip
 
 
-def compare(photo_id: int, path: str, current: MachineTags, new: Sequence[MergedTag], diff: RetagDiff,
+NewTag = tuple[str, float, str, "str | None"]  # (name, score, source, GloVe parent): a merged tag, compactly
+
+
+def compact(tags: Sequence[MergedTag]) -> list[NewTag]:
+    """Merged tags as plain tuples: cheap to send between processes and to compare."""
+    return [(t.name, t.score, t.source, t.parent) for t in tags]
+
+
+def compare(photo_id: int, path: str, current: MachineTags, new: Sequence[NewTag], diff: RetagDiff,
             writes: SuggestionWrites) -> bool:
     """Add one photo's changes to ``diff`` and ``writes``; True when its suggestions change."""
-    wanted = {t.name: t for t in new}
+    wanted = {tag[0]: tag for tag in new}
     changed = False
-    for name, tag in wanted.items():
+    for name, score, source, parent in wanted.values():
         if name in current.decided:
             diff.kept_decisions += 1
             continue
         old = current.suggested.get(name)
         if old is None:
-            writes.added.append((photo_id, name, tag.score, tag.source, tag.parent))
+            writes.added.append((photo_id, name, score, source, parent))
             entry = diff.tag(name)
             entry.gained += 1
             if len(entry.gained_examples) < diff.examples:
                 entry.gained_examples.append(path)
             changed = True
-        elif abs(old[0] - tag.score) > SCORE_TOLERANCE or old[1] != tag.source or old[2] != tag.parent:
-            writes.rescored.append((photo_id, name, tag.score, tag.source, tag.parent))
+        elif abs(old[0] - score) > SCORE_TOLERANCE or old[1] != source or old[2] != parent:
+            writes.rescored.append((photo_id, name, score, source, parent))
             diff.tag(name).rescored += 1
             changed = True
     for name in current.suggested:

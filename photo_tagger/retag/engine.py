@@ -14,21 +14,28 @@ the store writes only rows still ``suggested``.
 
 Each batch is written in its own transaction together with the photos' new model versions, so a re-tag killed
 halfway leaves some photos re-tagged and the rest as they were, and running it again finishes the job.
+
+Scoring a batch (reading its evidence, running the head, GloVe and the merge) is mostly Python per photo, so a large
+library is scored by one process per core, each with its own read connection and its own copy of the models, while
+this process compares and writes in photo-id order: one writer, as SQLite wants. Small libraries are scored here,
+where starting processes would cost more than it saves.
 """
 
 from __future__ import annotations
 
-import time
-from collections import Counter
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+import multiprocessing
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from photo_tagger.pipeline.types import Detection
-from photo_tagger.retag.diff import RetagDiff, compare
+from photo_tagger.retag.diff import NewTag, RetagDiff, compact, compare
 from photo_tagger.scanner import TAG_JOB
-from photo_tagger.store.evidence import Box, EvidenceBatch, MachineTags, SuggestionWrites
+from photo_tagger.store.evidence import Box, MachineTags, SuggestionWrites
 from photo_tagger.worker import versions_key
 
 if TYPE_CHECKING:
@@ -36,6 +43,8 @@ if TYPE_CHECKING:
     from photo_tagger.store import Store
 
 BATCH = 2048
+# Below this many batches the library is scored in this process: starting scoring processes costs a few seconds.
+PARALLEL_FROM = 4
 # Re-tag jobs wait behind photos the user just added (priority 0 runs before lower numbers).
 RETAG_PRIORITY = -1
 
@@ -53,76 +62,139 @@ def describe_versions(versions: dict[str, str] | None) -> str:
     return ", ".join(f"{k}={versions[k]}" for k in sorted(versions))
 
 
+@dataclass
+class ScoredBatch:
+    """One batch of photos scored against the current models (not yet compared with the library)."""
+
+    needs_images: list[int] = field(default_factory=list)
+    old_versions: Counter[str] = field(default_factory=Counter)
+    photo_ids: list[int] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    tags: list[list[NewTag]] = field(default_factory=list)
+
+
+def score_batch(store: Store, tagger: Tagger, target: dict[str, str], after_id: int, last_id: int,
+                force: bool) -> ScoredBatch:
+    """Read the tagged photos with ids in ``(after_id, last_id]`` and decide their tags from stored evidence."""
+    detector = target.get("detector")
+    batch = store.read_evidence(after_id, None, target["backbone"], detector, last_id=last_id)
+    scored = ScoredBatch()
+    rows = []
+    for i, versions in enumerate(batch.model_versions):
+        if versions == target and not force:
+            continue  # up to date (counted by the caller), or brought up to date since it looked
+        scored.old_versions[describe_versions(versions)] += 1
+        if batch.features[i] is None or (detector is not None and batch.boxes[i] is None):
+            scored.needs_images.append(batch.photo_ids[i])
+        else:
+            rows.append(i)
+    if rows:
+        features = np.stack([batch.features[i] for i in rows])
+        found = [None if tagger.detector is None else detections_from_boxes(batch.boxes[i]) for i in rows]
+        scored.tags = [compact(tags) for tags in tagger.tags_from_evidence(features, found)]
+        scored.photo_ids = [batch.photo_ids[i] for i in rows]
+        scored.paths = [batch.paths[i] for i in rows]
+    return scored
+
+
+# -- scoring processes -------------------------------------------------------------------------------------------
+
+_child: dict[str, Any] = {}
+
+
+def _start_child(recipe: dict, location: str, target: dict[str, str], force: bool) -> None:
+    from threadpoolctl import threadpool_limits
+
+    from photo_tagger.pipeline.tagger import Tagger
+    from photo_tagger.store import Store
+
+    threadpool_limits(limits=1, user_api="blas")  # one process per core already
+    tagger = Tagger(**recipe)
+    if tagger.model_versions != target:
+        raise RuntimeError(f"a scoring process built other models ({tagger.model_versions}) than {target}")
+    _child.update(tagger=tagger, store=Store.open(location, migrate=False), target=target, force=force)
+
+
+def _score_in_child(after_id: int, last_id: int) -> ScoredBatch:
+    return score_batch(_child["store"], _child["tagger"], _child["target"], after_id, last_id, _child["force"])
+
+
 class Retagger:
     """Computes (and with ``apply=True`` writes) what the current models change in a library's suggestions."""
 
-    def __init__(self, store: Store, tagger: Tagger, batch_size: int = BATCH, examples: int = 3) -> None:
+    def __init__(self, store: Store, tagger: Tagger, batch_size: int = BATCH, examples: int = 3,
+                 workers: int | None = None, parallel_from: int = PARALLEL_FROM) -> None:
         self.store = store
         self.tagger = tagger
         self.batch_size = batch_size
         self.examples = examples
+        self.workers = workers if workers is not None else tagger.settings.thread_count()
+        self.parallel_from = parallel_from
 
     def run(self, apply: bool = False, progress: Progress | None = None, force: bool = False) -> RetagDiff:
         """Walk the library. ``force`` re-scores photos already at the current versions too (a check that the
         stored evidence reproduces the stored suggestions: it should change nothing)."""
         target = dict(self.tagger.model_versions)
-        backbone, detector = target["backbone"], target.get("detector")
         diff = RetagDiff(versions=target, applied=apply, examples=self.examples)
-        total = self.store.tagged_photo_count()
+        photos = self.store.tagged_photo_versions()
+        todo = [photo_id for photo_id, versions in photos if force or versions != target]
+        diff.photos, diff.up_to_date = len(photos), len(photos) - len(todo)
+        bounds = [(todo[start - 1] if start else 0, todo[min(start + self.batch_size, len(todo)) - 1])
+                  for start in range(0, len(todo), self.batch_size)]
         needs_images: list[int] = []
         old_versions: Counter[str] = Counter()
-        after = 0
-        while True:
-            batch = self.store.read_evidence(after, self.batch_size, backbone, detector)
-            if not len(batch):
-                break
-            after = batch.photo_ids[-1]
-            rows = []
-            for i, versions in enumerate(batch.model_versions):
-                if versions == target and not force:
-                    diff.up_to_date += 1
-                    continue
-                old_versions[describe_versions(versions)] += 1
-                if batch.features[i] is None or (detector is not None and batch.boxes[i] is None):
-                    needs_images.append(batch.photo_ids[i])
-                else:
-                    rows.append(i)
-            diff.photos += len(batch)
-            if rows:
-                self._rescore(batch, rows, target, diff, apply)
+        if progress:
+            progress(diff.up_to_date, len(photos))
+        for scored in self._scored(bounds, target, force):
+            needs_images += scored.needs_images
+            old_versions.update(scored.old_versions)
+            if scored.photo_ids:
+                self._compare(scored, target, diff, apply)
             if progress:
-                progress(diff.photos, max(total, diff.photos))
+                progress(min(diff.up_to_date + diff.from_evidence + len(needs_images), len(photos)), len(photos))
         diff.needs_images = len(needs_images)
         diff.old_versions = dict(old_versions.most_common())
         if apply and needs_images:
             diff.queued = self.store.enqueue(TAG_JOB, needs_images, priority=RETAG_PRIORITY)
         return diff
 
-    def _rescore(self, batch: EvidenceBatch, rows: list[int], target: dict[str, str], diff: RetagDiff,
-                 apply: bool) -> None:
-        features = np.stack([batch.features[i] for i in rows])
-        found = [None if self.tagger.detector is None else detections_from_boxes(batch.boxes[i]) for i in rows]
-        new_tags = self.tagger.tags_from_evidence(features, found)
-        ids = [batch.photo_ids[i] for i in rows]
-        paths = [batch.paths[i] for i in rows]
-        diff.from_evidence += len(rows)
+    def _scored(self, bounds: list[tuple[int, int]], target: dict[str, str], force: bool) -> Iterator[ScoredBatch]:
+        """Scored batches in photo-id order: here, or from one scoring process per core."""
+        workers = min(self.workers, len(bounds))
+        if workers < 2 or len(bounds) < self.parallel_from:
+            for after_id, last_id in bounds:
+                yield score_batch(self.store, self.tagger, target, after_id, last_id, force)
+            return
+        self.tagger.backbone.classifier()  # cached on disk now, so the scoring processes need not import torch
+        location = self.store.engine.url.render_as_string(hide_password=False)
+        context = multiprocessing.get_context("spawn")  # safe beside the GUI's threads, and the same everywhere
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_child,
+                                 initargs=(self.tagger.recipe(), location, target, force)) as pool:
+            window: deque[Future[ScoredBatch]] = deque()
+            pending = iter(bounds)
+            try:
+                for after_id, last_id in pending:
+                    window.append(pool.submit(_score_in_child, after_id, last_id))
+                    if len(window) >= 2 * workers:
+                        yield window.popleft().result()
+                while window:
+                    yield window.popleft().result()
+            finally:
+                for future in window:
+                    future.cancel()
+
+    def _compare(self, scored: ScoredBatch, target: dict[str, str], diff: RetagDiff, apply: bool) -> None:
+        diff.from_evidence += len(scored.photo_ids)
 
         def decide(current: dict[int, MachineTags]) -> SuggestionWrites:
             writes = SuggestionWrites()
-            for photo_id, path, tags in zip(ids, paths, new_tags, strict=True):
+            for photo_id, path, tags in zip(scored.photo_ids, scored.paths, scored.tags, strict=True):
                 if compare(photo_id, path, current[photo_id], tags, diff, writes):
                     diff.changed += 1
                 writes.versions[photo_id] = target
             return writes
 
         if apply:
-            self.store.rewrite_suggestions(ids, decide, versions_key(target))
+            self.store.rewrite_suggestions(scored.photo_ids, decide, versions_key(target))
         else:
-            decide(self.store.machine_tags(ids))
-
-
-def timed_run(retagger: Retagger, **kwargs) -> tuple[RetagDiff, float]:  # noqa: ANN003
-    """:meth:`Retagger.run` and its wall time in seconds (the benchmark and the CLI's summary use it)."""
-    started = time.perf_counter()
-    diff = retagger.run(**kwargs)
-    return diff, time.perf_counter() - started
+            decide(self.store.machine_tags(scored.photo_ids))

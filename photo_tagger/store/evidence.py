@@ -75,17 +75,25 @@ def tagged_photo_count(session: Session) -> int:
     return int(session.execute(sa.select(sa.func.count()).where(Photo.status == PhotoStatus.TAGGED)).scalar_one())
 
 
-def read_evidence(session: Session, after_id: int, limit: int, backbone_version: str,
-                  detector_version: str | None) -> EvidenceBatch:
-    """The next ``limit`` tagged photos with ids above ``after_id``, with their stored evidence."""
+def tagged_photo_versions(session: Session) -> list[tuple[int, dict[str, str] | None]]:
+    """(id, model versions) of every tagged photo, in id order: what a re-tag walks."""
+    query = sa.select(Photo.id, Photo.model_versions).where(Photo.status == PhotoStatus.TAGGED).order_by(Photo.id)
+    return [(row.id, row.model_versions) for row in session.execute(query)]
+
+
+def read_evidence(session: Session, after_id: int, limit: int | None, backbone_version: str,
+                  detector_version: str | None, last_id: int | None = None) -> EvidenceBatch:
+    """Tagged photos with ids above ``after_id`` (the next ``limit`` of them, or up to ``last_id``) with their
+    stored evidence."""
     import numpy as np
 
-    photos = session.execute(
-        sa.select(Photo.id, Photo.path, Photo.model_versions)
-        .where(Photo.status == PhotoStatus.TAGGED, Photo.id > after_id)
-        .order_by(Photo.id)
-        .limit(limit)
-    ).all()
+    query = (sa.select(Photo.id, Photo.path, Photo.model_versions)
+             .where(Photo.status == PhotoStatus.TAGGED, Photo.id > after_id).order_by(Photo.id))
+    if last_id is not None:
+        query = query.where(Photo.id <= last_id)
+    if limit is not None:
+        query = query.limit(limit)
+    photos = session.execute(query).all()
     batch = EvidenceBatch()
     if not photos:
         return batch
@@ -140,16 +148,20 @@ def machine_tags(session: Session, photo_ids: Sequence[int]) -> dict[int, Machin
     out = {photo_id: MachineTags() for photo_id in photo_ids}
     if not photo_ids:
         return out
+    # Core columns read as plain text: the ORM's enum conversion per row would cost more than the query.
+    table, tags = PhotoTag.__table__, Tag.__table__
     rows = session.execute(
-        sa.select(PhotoTag.photo_id, Tag.name, PhotoTag.state, PhotoTag.source, PhotoTag.score, PhotoTag.parent)
-        .join(Tag, Tag.id == PhotoTag.tag_id)
-        .where(PhotoTag.photo_id.between(min(photo_ids), max(photo_ids)))
+        sa.select(table.c.photo_id, tags.c.name, sa.type_coerce(table.c.state, sa.String),
+                  sa.type_coerce(table.c.source, sa.String), table.c.score, table.c.parent)
+        .join(tags, tags.c.id == table.c.tag_id)
+        .where(table.c.photo_id.between(min(photo_ids), max(photo_ids)))
     )
+    suggested, machine = TagState.SUGGESTED.value, {source.value for source in MACHINE_SOURCES}
     for photo_id, name, state, source, score, parent in rows:
         entry = out.get(photo_id)
         if entry is None:
             continue
-        if state == TagState.SUGGESTED and source in MACHINE_SOURCES:
+        if state == suggested and source in machine:
             entry.suggested[name] = (score, source, parent)
         else:
             entry.decided.add(name)

@@ -293,11 +293,15 @@ class Store:
         with self.read() as session:
             return photos.photos_with_features(session, backbone_version)
 
-    def read_evidence(self, after_id: int, limit: int, backbone_version: str,
-                      detector_version: str | None) -> evidence.EvidenceBatch:
+    def read_evidence(self, after_id: int, limit: int | None, backbone_version: str,
+                      detector_version: str | None, last_id: int | None = None) -> evidence.EvidenceBatch:
         """The next tagged photos after ``after_id`` with their stored features and detections (for a re-tag)."""
         with self.read() as session:
-            return evidence.read_evidence(session, after_id, limit, backbone_version, detector_version)
+            return evidence.read_evidence(session, after_id, limit, backbone_version, detector_version, last_id)
+
+    def tagged_photo_versions(self) -> list[tuple[int, dict[str, str] | None]]:
+        with self.read() as session:
+            return evidence.tagged_photo_versions(session)
 
     def machine_tags(self, photo_ids: Sequence[int]) -> dict[int, evidence.MachineTags]:
         """Each photo's current machine suggestions and decided tag names (a re-tag's dry run compares with these)."""

@@ -83,9 +83,21 @@ def test_a_custom_tag_taught_from_ten_photos_is_suggested_on_others(flickr_libra
                for t in library.store.photo_tags(library.photo(p).id) if t.name == WORD)
 
 
-def test_suggestions_alone_teach_nothing(tagged_library, library_settings) -> None:
-    library = tagged_library
-    assert library.store.tagged_photo_count() == 7 and not library.store.decided_tags()
-    with pytest.raises(NothingToLearnError):
-        learn_personal_head(library.store, library_settings)
-    assert active_head_dir(library_settings) is None
+def test_suggestions_alone_teach_nothing(library_settings, photos: Path, tmp_path: Path, tagger) -> None:
+    from dataclasses import replace
+
+    from photo_tagger.library import Library
+
+    settings = replace(library_settings, import_keywords=False)  # no keywords from the files: no decisions at all
+    folder = tmp_path / "few"
+    folder.mkdir()
+    for name in ("dog.jpg", "horses.jpg", "giraffe.jpg"):
+        shutil.copy(photos / name, folder / name)
+    with Library.open(settings) as library:
+        library.add_folder(folder)
+        library.worker(tagger=tagger).run(wait=True)
+        assert library.store.tagged_photo_count() == 3 and not library.store.decided_tags()
+        assert suggested_on(library, "dog")  # plenty of suggestions, none of them a label
+        with pytest.raises(NothingToLearnError):
+            learn_personal_head(library.store, settings)
+    assert active_head_dir(settings) is None

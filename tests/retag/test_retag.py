@@ -111,7 +111,8 @@ def test_a_retag_interrupted_between_batches_finishes_when_run_again(tagged_libr
         pass
 
     def stop_after_first_batch(done: int, total: int) -> None:
-        raise Interrupted
+        if done:  # the first call reports the start, before any batch
+            raise Interrupted
 
     retagger = Retagger(library.store, tagger_v2, batch_size=3)
     with pytest.raises(Interrupted):
@@ -122,3 +123,13 @@ def test_a_retag_interrupted_between_batches_finishes_when_run_again(tagged_libr
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     retagger.run(apply=True)
     assert library.retag(tagger=tagger_v2).up_to_date == 7
+
+
+def test_scoring_processes_give_the_same_diff_and_writes_as_one_process(tagged_library, tagger_v2) -> None:
+    library = tagged_library
+    inline = Retagger(library.store, tagger_v2, batch_size=2, workers=1).run()
+    parallel = Retagger(library.store, tagger_v2, batch_size=2, workers=2, parallel_from=1)
+    assert parallel.run().as_dict() == inline.as_dict()
+    applied = parallel.run(apply=True)
+    assert (applied.gained, applied.lost, applied.changed) == (inline.gained, inline.lost, inline.changed)
+    assert Retagger(library.store, tagger_v2).run().up_to_date == 7
