@@ -170,9 +170,14 @@ class Tagger:
 
     @functools.cached_property
     def model_versions(self) -> dict[str, str]:
+        """Every part that decides a photo's tags, with its version; stored on each photo, so a re-tag knows which
+        photos an update concerns. The thresholds count too: changing one is re-tagged like a new model."""
         versions = {"backbone": self.backbone.version, "tagger": self.hierarchy.version}
         if self.head is not None:
             versions["head"] = self.head.version
+            versions["vocabulary"] = self.head.vocabulary_version
+        thresholds = self.settings.thresholds
+        versions["thresholds"] = "-".join(f"{source}{thresholds[source]:g}" for source in sorted(thresholds))
         if self.detector is not None:
             versions["detector"] = self.detector.version
         if self.glove is not None:

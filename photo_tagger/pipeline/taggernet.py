@@ -214,6 +214,14 @@ class TaggerNetHead:
         return frozenset(self.card.get("words", ())) | frozenset(self.vocabulary)
 
     @property
+    def vocabulary_version(self) -> str:
+        """``vocab-`` + a hash of the tag list: the vocabulary's own version, beside the head's."""
+        import hashlib
+
+        digest = hashlib.sha1(json.dumps(self.vocabulary).encode()).hexdigest()[:10]
+        return f"vocab-{len(self.vocabulary)}-{digest}"
+
+    @property
     def custom_tags(self) -> frozenset[str]:
         """Tags the user taught a personal head (a pet's name): words with no meaning GloVe could know."""
         reports = self.card.get("personal", {}).get("tags", ())

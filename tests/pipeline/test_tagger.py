@@ -53,7 +53,8 @@ def test_glove_tags_appear_with_parents_from_the_tagger_stage(results):
 
 def test_every_result_records_the_model_versions(results, tagger):
     for result in results.values():
-        assert set(result.model_versions) == {"backbone", "head", "tagger", "detector", "glove"}
+        parts = {"backbone", "head", "vocabulary", "thresholds", "tagger", "detector", "glove"}
+        assert set(result.model_versions) == parts
         assert result.model_versions == tagger.model_versions
 
 

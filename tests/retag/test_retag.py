@@ -133,3 +133,19 @@ def test_scoring_processes_give_the_same_diff_and_writes_as_one_process(tagged_l
     applied = parallel.run(apply=True)
     assert (applied.gained, applied.lost, applied.changed) == (inline.gained, inline.lost, inline.changed)
     assert Retagger(library.store, tagger_v2).run().up_to_date == 7
+
+
+def test_a_changed_threshold_is_re_tagged_from_the_stored_evidence(tagged_library, settings, tagger) -> None:
+    from dataclasses import replace
+
+    from photo_tagger.pipeline.tagger import Tagger
+
+    stricter = Tagger(replace(settings, thresholds={**settings.thresholds, "glove": 0.6}))
+    assert stricter.model_versions["thresholds"] != tagger.model_versions["thresholds"]
+    glove_before = {name for tags in machine_suggestions(tagged_library).values() for name in tags}
+    diff = tagged_library.retag(apply=True, tagger=stricter)
+    assert diff.from_evidence == 7 and diff.needs_images == 0 and diff.lost > 0 and diff.gained == 0
+    low_glove = [t for photo in tagged_library.store.photo_ids()
+                 for t in tagged_library.store.photo_tags(photo)
+                 if t.source == TagSource.GLOVE and t.state == TagState.SUGGESTED and t.score < 0.6]
+    assert not low_glove and glove_before
