@@ -23,10 +23,12 @@ where starting processes would cost more than it saves.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +43,8 @@ from photo_tagger.worker import versions_key
 if TYPE_CHECKING:
     from photo_tagger.pipeline.tagger import Tagger
     from photo_tagger.store import Store
+
+log = logging.getLogger(__name__)
 
 BATCH = 2048
 # Below this many batches the library is scored in this process: starting scoring processes costs a few seconds.
@@ -159,21 +163,33 @@ class Retagger:
         return diff
 
     def _scored(self, bounds: list[tuple[int, int]], target: dict[str, str], force: bool) -> Iterator[ScoredBatch]:
-        """Scored batches in photo-id order: here, or from one scoring process per core."""
+        """Scored batches in photo-id order: from one scoring process per core for a large library, else here.
+
+        If the scoring processes cannot start or die (a frozen app without multiprocessing support, no memory), the
+        batches not yet scored are scored here instead: slower, never wrong.
+        """
         workers = min(self.workers, len(bounds))
-        if workers < 2 or len(bounds) < self.parallel_from:
-            for after_id, last_id in bounds:
-                yield score_batch(self.store, self.tagger, target, after_id, last_id, force)
-            return
+        done = 0
+        if workers >= 2 and len(bounds) >= self.parallel_from:
+            try:
+                for scored in self._scored_in_processes(bounds, target, force, workers):
+                    yield scored
+                    done += 1
+            except BrokenProcessPool as error:
+                log.warning("re-tag scoring processes failed (%s); scoring the rest in this process", error)
+        for after_id, last_id in bounds[done:]:
+            yield score_batch(self.store, self.tagger, target, after_id, last_id, force)
+
+    def _scored_in_processes(self, bounds: list[tuple[int, int]], target: dict[str, str], force: bool,
+                             workers: int) -> Iterator[ScoredBatch]:
         self.tagger.backbone.classifier()  # cached on disk now, so the scoring processes need not import torch
         location = self.store.engine.url.render_as_string(hide_password=False)
         context = multiprocessing.get_context("spawn")  # safe beside the GUI's threads, and the same everywhere
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_child,
                                  initargs=(self.tagger.recipe(), location, target, force)) as pool:
             window: deque[Future[ScoredBatch]] = deque()
-            pending = iter(bounds)
             try:
-                for after_id, last_id in pending:
+                for after_id, last_id in bounds:
                     window.append(pool.submit(_score_in_child, after_id, last_id))
                     if len(window) >= 2 * workers:
                         yield window.popleft().result()
