@@ -153,7 +153,8 @@ class PersonalTrainer:
         rejected = self.labels.negatives.get(tag, set()) - positives
         report = TagReport(tag, "custom", len(positives), len(rejected), used=False)
         if len(positives) < MIN_EXAMPLES:
-            report.reason = f"only {len(positives)} photos carry it; {MIN_EXAMPLES} are needed"
+            count = f"{len(positives)} photo carries" if len(positives) == 1 else f"{len(positives)} photos carry"
+            report.reason = f"only {count} it; {MIN_EXAMPLES} are needed"
             return report, None
         others = np.array(sorted(set(range(len(self.keys))) - positives - rejected), dtype=np.intp)
         if len(others) > UNLABELLED_SAMPLE:

@@ -6,8 +6,6 @@ has another version: the photos' stored evidence is re-scored with it, so a re-t
 
 from __future__ import annotations
 
-import json
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,9 +21,7 @@ from photo_tagger.store import TagSource, TagState
 from photo_tagger.training.personal import LearnedHead, TagReport
 from tests.gui.conftest import wait_for
 
-EASIER = ("grass", "tree", "sky")
-HARDER = ("dog", "animal", "people")
-NEW_VERSION = "taggernet-gui-test"
+NEW_VERSION = "taggernet-test-v2"  # the version of the `second_head` fixture (tests/conftest.py)
 
 
 @pytest.fixture(autouse=True)
@@ -35,22 +31,6 @@ def close_dialogs(qapp):
     for widget in QApplication.topLevelWidgets():
         if isinstance(widget, QDialog) and widget.isVisible():
             widget.done(0)
-
-
-@pytest.fixture(scope="session")
-def changed_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from photo_tagger.pipeline.taggernet import CARD_FILE, default_head_dir
-
-    folder = tmp_path_factory.mktemp("changed-head")
-    for item in default_head_dir().iterdir():
-        shutil.copy(item, folder / item.name)
-    card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
-    for tags, threshold in ((EASIER, 0.02), (HARDER, 0.999)):
-        for tag in tags:
-            card["thresholds"][card["vocabulary"].index(tag)] = threshold
-    card["version"] = NEW_VERSION
-    (folder / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
-    return folder
 
 
 def suggestions(library: Library) -> dict[str, set[str]]:
@@ -84,8 +64,10 @@ def test_unchanged_models_have_nothing_to_change(window, library):
 
 
 def test_apply_retags_with_the_new_head_keeps_decisions_and_restarts_the_worker(make_window, library_settings,
-                                                                                 changed_head, tagger):
-    with Library.open(replace(library_settings, head_path=changed_head)) as library:
+                                                                                 second_head, second_head_changes,
+                                                                                 tagger):
+    easier, harder = second_head_changes
+    with Library.open(replace(library_settings, head_path=second_head)) as library:
         dog = next(path for path, tags in suggestions(library).items() if path.endswith("/dog.jpg"))
         assert "dog" in suggestions(library)[dog]
         library.decide("accept", "dog", [dog])  # the new head makes dog much harder: the acceptance must stay
@@ -98,7 +80,7 @@ def test_apply_retags_with_the_new_head_keeps_decisions_and_restarts_the_worker(
         assert diff.from_evidence == 6 and diff.needs_images == 0 and diff.changed > 0
         listed = {dialog.table.topLevelItem(i).text(0) for i in range(dialog.table.topLevelItemCount())}
         assert listed == {t.tag for t in changed_tags(diff)}
-        assert listed & set(EASIER) and listed & set(HARDER)
+        assert listed & set(easier) and listed & set(harder)
         assert dialog.apply_button.isEnabled() and dialog.table.isVisible()
         assert suggestions(library) == before  # comparing writes nothing
 
