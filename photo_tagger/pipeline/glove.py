@@ -577,6 +577,7 @@ def _safe_stem(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem)
 
 
+@lru_cache(maxsize=1 << 16)
 def _normalise(name: str) -> str:
     """A tag's lookup form: lower case, underscores as spaces, single spaces ("Hot_Dog " -> "hot dog")."""
     return " ".join(name.lower().replace("_", " ").split())
@@ -591,8 +592,10 @@ def _normalised(matrix: np.ndarray) -> np.ndarray:
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0).astype(np.float32, copy=False)
 
 
+@lru_cache(maxsize=1 << 16)
 def _word_tuple(name: str) -> tuple[str, ...]:
-    """Whole words for the variant checks; hyphens split too ("t-shirt" contains "shirt")."""
+    """Whole words for the variant checks; hyphens split too ("t-shirt" contains "shirt"). Cached: tag names repeat
+    across photos."""
     return tuple(w for w in re.split(r"[\s_-]+", name.lower()) if w)
 
 

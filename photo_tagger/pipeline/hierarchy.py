@@ -95,7 +95,9 @@ class ImageNetHierarchy:
         out: list[list[Tag]] = []
         for row in scores:
             hits = np.flatnonzero(row >= min_score)
-            ranked = sorted(((float(row[t]), self.tag_names[t]) for t in hits), key=lambda x: (-x[0], x[1]))
+            values = row[hits].astype(np.float64).tolist()  # Python floats at once, not one NumPy scalar per tag
+            ranked = sorted(zip(values, (self.tag_names[t] for t in hits.tolist()), strict=True),
+                            key=lambda x: (-x[0], x[1]))
             out.append([Tag(name=name, score=score, source=SOURCE) for score, name in ranked])
         return out
 

@@ -302,17 +302,26 @@ class TaggerNetHead:
         """
         raw = self.raw_evidence(features, hierarchy_scores, hierarchy_names, detections)
         decision = self.decide(raw, min_score, detector_threshold)
+        # Every (photo, tag) hit at once, read out as Python lists: indexing NumPy element by element per photo would
+        # cost more than the whole decision (a re-tag does this for every photo of the library).
+        rows, cols = np.nonzero(decision.suggested)
+        columns = cols.tolist()
+        scores = decision.scores[rows, cols].tolist()
+        merged = decision.merged[rows, cols].tolist()
+        detector = decision.detector[rows, cols].tolist()
+        by_merge = decision.by_merge[rows, cols].tolist()
+        by_detector = decision.by_detector[rows, cols].tolist()
+        starts = np.searchsorted(rows, np.arange(decision.scores.shape[0] + 1)).tolist()
         out: list[list[Tag]] = []
-        suggested = decision.suggested
         for i in range(decision.scores.shape[0]):
-            hits = np.flatnonzero(suggested[i])
-            hits = sorted(hits.tolist(), key=lambda j: (-decision.scores[i, j], self.vocabulary[j]))
+            hits = sorted(range(starts[i], starts[i + 1]), key=lambda k: (-scores[k], self.vocabulary[columns[k]]))
             tags = []
-            for j in hits:
-                if decision.by_merge[i, j]:
-                    tags.append(Tag(self.vocabulary[j], float(decision.merged[i, j]), "tagger"))
-                if decision.by_detector[i, j]:
-                    tags.append(Tag(self.vocabulary[j], float(decision.detector[i, j]), "detector"))
+            for k in hits:
+                name = self.vocabulary[columns[k]]
+                if by_merge[k]:
+                    tags.append(Tag(name, merged[k], "tagger"))
+                if by_detector[k]:
+                    tags.append(Tag(name, detector[k], "detector"))
             out.append(tags)
         return out
 
