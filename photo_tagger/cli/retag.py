@@ -28,9 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def print_diff(diff: RetagDiff, rows: int) -> None:
-    print("models now: " + ", ".join(f"{k}={v}" for k, v in sorted(diff.versions.items())))
-    for versions, count in list(diff.old_versions.items())[:3]:
-        print(f"  {count} photos were tagged with: {versions}")
+    for name, old, new, count in diff.version_changes():
+        print(f"{name}: {old} -> {new} ({count} photos)")
     verb = "re-scored" if diff.applied else "to re-score"
     print(f"{diff.photos} tagged photos: {diff.up_to_date} up to date, {diff.from_evidence} {verb} from stored "
           f"features ({diff.changed} change), {diff.needs_images} need the images again")
@@ -42,7 +41,8 @@ def print_diff(diff: RetagDiff, rows: int) -> None:
         print(f"{'tag':<{width}}  {'gain':>6}  {'lose':>6}  examples")
         for t in changed[:rows]:
             examples = [f"+{p}" for p in t.gained_examples[:2]] + [f"-{p}" for p in t.lost_examples[:2]]
-            print(f"{t.tag:<{width}}  {t.gained:>+6}  {-t.lost:>+6}  {', '.join(examples)}")
+            gained, lost = f"+{t.gained}" if t.gained else "0", f"-{t.lost}" if t.lost else "0"
+            print(f"{t.tag:<{width}}  {gained:>6}  {lost:>6}  {', '.join(examples)}")
         if len(changed) > rows:
             print(f"... and {len(changed) - rows} more tags")
     rescored = sum(t.rescored for t in diff.tags.values())

@@ -73,20 +73,9 @@ def summary_lines(diff: RetagDiff) -> list[str]:
 
 
 def version_changes(diff: RetagDiff) -> list[str]:
-    """Which models differ from the ones the photos were tagged with, and on how many photos.
-
-    ``old_versions`` holds the engine's display strings (``"glove=…, head=…"``), read back here; a key missing on
-    one side counts as a change. For example ``["head taggernet-fb03f23f3326 → taggernet-personal-3f2a (8
-    photos)"]``.
-    """
-    changes: dict[tuple[str, str, str], int] = {}
-    for described, count in diff.old_versions.items():
-        old = dict(part.split("=", 1) for part in described.split(", ") if "=" in part)
-        for name in sorted(set(old) | set(diff.versions)):
-            if old.get(name) != diff.versions.get(name):
-                key = (name, old.get(name, "none"), diff.versions.get(name, "none"))
-                changes[key] = changes.get(key, 0) + count
-    return [f"{name} {old} → {new} ({_plural(count, 'photo')})" for (name, old, new), count in changes.items()]
+    """Which models differ from the ones the photos were tagged with, and on how many photos, e.g.
+    ``["head taggernet-fb03f23f3326 → taggernet-personal-3f2a (8 photos)"]``."""
+    return [f"{name} {old} → {new} ({_plural(count, 'photo')})" for name, old, new, count in diff.version_changes()]
 
 
 def has_changes(diff: RetagDiff) -> bool:

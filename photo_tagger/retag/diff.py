@@ -65,6 +65,19 @@ class RetagDiff:
     def lost(self) -> int:
         return sum(t.lost for t in self.tags.values())
 
+    def version_changes(self) -> list[tuple[str, str, str, int]]:
+        """Which model parts differ from those the photos were tagged with: (part, old, new, photos), e.g.
+        ``("head", "taggernet-fb03f23f3326", "taggernet-d21fdb8f7619", 320)``; a part missing on one side is "none".
+        """
+        changes: dict[tuple[str, str, str], int] = {}
+        for described, count in self.old_versions.items():
+            old = dict(part.split("=", 1) for part in described.split(", ") if "=" in part)
+            for name in sorted(set(old) | set(self.versions)):
+                if old.get(name) != self.versions.get(name):
+                    key = (name, old.get(name, "none"), self.versions.get(name, "none"))
+                    changes[key] = changes.get(key, 0) + count
+        return [(name, old, new, count) for (name, old, new), count in changes.items()]
+
     def ranked_tags(self) -> list[TagDiff]:
         """Tags with a gain or loss, most photos affected first; rescored-only tags last."""
         return sorted(self.tags.values(), key=lambda t: (-(t.gained + t.lost), -t.rescored, t.tag))
