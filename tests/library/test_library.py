@@ -29,7 +29,7 @@ def test_add_scan_tag_and_search(library, album, tag_all, library_settings):
     assert [h.path for h in library.search("giraffe zebra").hits] == [str(album / "trip" / "giraffe.jpg")]
     dog = library.photo(album / "dog.jpg")
     assert dog.width == 768 and dog.height == 576
-    assert set(dog.model_versions) == {"backbone", "head", "tagger", "detector", "glove"}
+    assert set(dog.model_versions) == {"backbone", "head", "vocabulary", "thresholds", "tagger", "detector", "glove"}
     assert thumbnail_path(library_settings.cache_dir, dog.content_hash).is_file()
     tags = _tags(library, album / "dog.jpg")
     assert tags["bicycle"].source == TagSource.DETECTOR and tags["bicycle"].state == TagState.SUGGESTED
