@@ -67,6 +67,26 @@ def test_baseline_and_imbalance_options_train(data, options):
     assert len(result.weights) == (2 if options.get("hidden") == 0 else 4)
 
 
+@pytest.mark.parametrize("loss", ["bce", "asl"])
+def test_unknown_pairs_add_nothing_to_the_loss(loss):
+    import torch
+
+    from photo_tagger.training.head import _loss_fn
+
+    y = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
+    known = torch.tensor([[1, 1, 0], [1, 0, 1]], dtype=torch.float32)
+    loss_fn = _loss_fn(HeadConfig(loss=loss), y)
+    logits = torch.tensor([[2.0, -1.0, 0.5], [-0.3, 1.5, -2.0]], requires_grad=True)
+    loss_fn(logits, torch.from_numpy(y), known).backward()
+    assert (logits.grad[known == 0] == 0).all() and (logits.grad[known == 1] != 0).all()
+    changed = logits.detach().clone()
+    changed[known == 0] = 9.0  # whatever the head says about an unknown pair
+    assert float(loss_fn(changed, torch.from_numpy(y), known)) == pytest.approx(
+        float(loss_fn(logits.detach(), torch.from_numpy(y), known)))
+    assert float(loss_fn(logits.detach(), torch.from_numpy(y))) > float(loss_fn(logits.detach(), torch.from_numpy(y),
+                                                                                known))
+
+
 def test_unknown_loss_is_refused(data):
     with pytest.raises(ValueError, match="unknown loss"):
         train_head(*data, HeadConfig(loss="focal", max_epochs=1))
