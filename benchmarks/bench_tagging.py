@@ -1,12 +1,13 @@
 """Tagging throughput on camera-sized photos: per-stage times and photos/s, against a naive baseline in the same run.
 
-    .venv/bin/python benchmarks/bench_tagging.py [--photos 48] [--skip-accuracy]
+    .venv/bin/python benchmarks/bench_tagging.py [--photos 48] [--skip-accuracy] [--backbone NAME --head DIR]
 
 The photos are 12-megapixel JPEGs (4000x3000, quality 90) made from ../shared/photos by upscaling, so decode cost is
 what a camera's files cost. The baseline is what a straightforward implementation does: decode every photo at full
 size, eager PyTorch backbone with a batch of one, detector on the full-size image, no overlap of decoding and
 inference. Both run the same three stages (EfficientNet-Lite0 + YOLOX-nano + GloVe). Figures are ratios against the
-baseline measured in this run, because these machines are noisy.
+baseline measured in this run, because these machines are noisy. ``--backbone efficientnet_lite2 --head DIR`` measures
+another backbone with a head trained on its features (``photo-tagger train --backbone ... --out DIR``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +131,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=48)
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--backbone", help="backbone name (default: the settings' backbone)")
+    parser.add_argument("--head", type=Path, help="TaggerNet head folder trained on that backbone's features")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -139,9 +143,13 @@ def main() -> None:
                 "PHOTO_TAGGER_MODELS_DIR": str(SHARED / "models"),
             }
         )
+        if args.backbone:
+            settings = replace(settings, backbone=args.backbone)
         print(f"making {args.photos} 12-megapixel JPEGs ...", file=sys.stderr)
         paths = make_camera_photos(tmp_path, args.photos)
-        tagger = Tagger(settings)
+        tagger = Tagger(settings, head_path=args.head) if args.head else Tagger(settings)
+        for notice in tagger.notices:
+            print(f"notice: {notice}", file=sys.stderr)
         eager = Backbone.from_settings(settings, "torch")  # eager PyTorch on every core, as a plain script would
         list(tagger.tag_paths(paths[:4]))  # load every model once, outside the timings
         run_naive(tagger, eager, paths[:2])
@@ -149,8 +157,8 @@ def main() -> None:
         fast = run_fast(tagger, paths)
         naive = run_naive(tagger, eager, paths)
         print(
-            f"\nEnd to end, {len(paths)} photos of 4000x3000 (Lite0 + TaggerNet head + YOLOX-nano + GloVe), "
-            f"{settings.thread_count()} threads\n"
+            f"\nEnd to end, {len(paths)} photos of 4000x3000 ({settings.backbone} + TaggerNet head + YOLOX-nano + "
+            f"GloVe), {settings.thread_count()} threads\n"
         )
         print("| pipeline | seconds | photos/s | vs baseline |\n|---|---:|---:|---:|")
         print(f"| naive baseline (full decode, eager batch 1) | {naive:.2f} | {len(paths) / naive:.1f} | 1.0x |")

@@ -47,7 +47,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     split_args = trained_on.get("split", {})
     try:
         tags = args.tags or trained_on.get("tags", "concepts")
-        dataset = load_dataset(args.dataset, args.limit, args.min_images, tags)
+        dataset = load_dataset(args.dataset, args.limit, args.min_images, tags,
+                               trained_on.get("unknown_single", False))
         split = split_dataset(dataset, split_args.get("seed", 8), split_args.get("test_fraction", 0.2),
                               split_args.get("val_fraction", 0.2))
     except (DatasetError, ValueError) as error:
@@ -82,6 +83,10 @@ def print_report(card: dict, out: TextIO) -> None:
           f"tags measured: {m['tags_measured']}", file=out)
     print(f"mAP  TaggerNet {_f(m['mAP'])}   baseline (logistic regression) {_f(baseline)}   "
           f"whole pipeline {_f(m['mAP_combined'])}   per photo {_f(m['mAP_per_photo'])}", file=out)
+    if m.get("unknown_pairs"):
+        print(f"     counting the {m['unknown_pairs']} unknown (photo, tag) pairs as negatives: TaggerNet "
+              f"{_f(m['mAP_all_pairs'])}   baseline {_f((card.get('baseline') or {}).get('mAP_all_pairs'))}   "
+              f"whole pipeline {_f(m['mAP_combined_all_pairs'])}", file=out)
     print("top-k accuracy  " + "  ".join(f"top-{k} {_f(v)}" for k, v in m["top_k_accuracy"].items()), file=out)
     for k, v in m["at_k"].items():
         print(f"at {k}: precision {_f(v['precision'])} recall {_f(v['recall'])} F1 {_f(v['f1'])}", file=out)

@@ -22,10 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="photos a tag needs to enter the vocabulary (captions and MIRFLICKR: 20)")
     parser.add_argument("--tags", choices=("concepts", "words"), default="concepts",
                         help="captions' vocabulary: concepts with synonyms (default) or every content word")
+    parser.add_argument("--single-caption", choices=("unknown", "negative"), default="unknown",
+                        help="a tag one caption of five names: left out of the loss and of AP (default) or negative")
     parser.add_argument("--loss", choices=("bce", "asl"), default="bce", help="binary cross-entropy or asymmetric")
     parser.add_argument("--pos-weight", type=float, default=0.0, metavar="P",
                         help="weight positives by (negatives/positives)^P against class imbalance (0: off)")
     parser.add_argument("--hidden", type=int, default=1024, metavar="N", help="hidden units (0: logistic regression)")
+    parser.add_argument("--monitor", choices=("mAP", "top_k"), default="mAP",
+                        help="early stopping on validation mAP (default) or top-3 accuracy (the paper)")
     parser.add_argument("--seed", type=int, default=8, help="split and initialisation seed")
     parser.add_argument("--views", default="centre,flip,full,full_flip",
                         help="training views per photo, comma-separated (centre is always one)")
@@ -43,13 +47,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.backbone:
         settings = replace(settings, backbone=args.backbone)
-    head = HeadConfig(hidden=args.hidden, loss=args.loss, pos_weight_power=args.pos_weight, seed=args.seed)
+    head = HeadConfig(hidden=args.hidden, loss=args.loss, pos_weight_power=args.pos_weight, seed=args.seed,
+                      monitor=args.monitor)
     if args.epochs is not None:
         if args.epochs < 1:
             raise UsageError("--epochs must be at least 1")
         head = replace(head, max_epochs=args.epochs)
     options = TrainOptions(
         dataset=args.dataset, out=Path(args.out), limit=args.limit, min_images=args.min_images, tags=args.tags,
+        unknown_single=args.single_caption == "unknown",
         views=tuple(v.strip() for v in args.views.split(",") if v.strip()), seed=args.seed, head=head,
         baseline=not args.no_baseline, progress=args.progress, command=_command(args),
     )
@@ -68,9 +74,11 @@ def _command(args: argparse.Namespace) -> str:
     parts = ["photo-tagger", "train", "--dataset", args.dataset]
     for flag, value, default in (("--backbone", args.backbone, None), ("--epochs", args.epochs, None),
                                  ("--limit", args.limit, None), ("--min-images", args.min_images, None),
-                                 ("--tags", args.tags, "concepts"), ("--loss", args.loss, "bce"),
+                                 ("--tags", args.tags, "concepts"),
+                                 ("--single-caption", args.single_caption, "unknown"), ("--loss", args.loss, "bce"),
                                  ("--pos-weight", args.pos_weight, 0.0), ("--hidden", args.hidden, 1024),
-                                 ("--seed", args.seed, 8), ("--views", args.views, "centre,flip,full,full_flip")):
+                                 ("--monitor", args.monitor, "mAP"), ("--seed", args.seed, 8),
+                                 ("--views", args.views, "centre,flip,full,full_flip")):
         if value is not None and value != default:
             parts += [flag, str(value)]
     if args.no_baseline:

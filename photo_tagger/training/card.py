@@ -40,6 +40,7 @@ def assemble_card(dataset: LabelledImages, split, backbone, trained, fitted: dic
         "backbone": {"name": backbone.name, "version": backbone.version, "feature_dim": backbone.spec.feature_dim},
         "dataset": {
             "spec": options.dataset, "name": dataset.name, "photos": len(dataset), "tags": options.tags,
+            "unknown_single": options.unknown_single,
             "min_images": options.min_images, "limit": options.limit, "content_digest": dataset.content_key()[:20],
             "split": {"seed": options.seed, "test_fraction": options.test_fraction,
                       "val_fraction": options.val_fraction, "train": len(split.train), "val": len(split.val),
@@ -138,6 +139,15 @@ def _metric_lines(card: dict, m: dict) -> list[str]:
         f"| mAP, TaggerNet alone ({m['tags_measured']} tags with >= 5 positives) | {_pct(m['mAP'])} |",
         f"| mAP, logistic-regression baseline | {_pct(baseline.get('mAP'))} |",
         f"| mAP, whole pipeline (calibrated merge) | {_pct(m['mAP_combined'])} |",
+    ]
+    if m.get("unknown_pairs"):
+        lines += [
+            f"| (photo, tag) pairs left out of every AP as unknown (one caption names the tag) | "
+            f"{m['unknown_pairs']} |",
+            f"| mAP counting them as negatives: TaggerNet / baseline / whole pipeline | {_pct(m['mAP_all_pairs'])} / "
+            f"{_pct(baseline.get('mAP_all_pairs'))} / {_pct(m['mAP_combined_all_pairs'])} |",
+        ]
+    lines += [
         f"| mAP per photo (ranking each photo's tags), TaggerNet | {_pct(m['mAP_per_photo'])} |",
     ]
     lines += [f"| top-{k} accuracy | {_pct(v)} |" for k, v in m["top_k_accuracy"].items()]

@@ -33,8 +33,8 @@ _BIRDS = "bird duck goose gull seagull pigeon swan chicken owl eagle parrot hen 
 _ANIMALS = f"""animal {_DOGS} {_BIRDS} cat kitten horse pony foal cow bull cattle calf sheep lamb goat pig camel
 elephant deer"""
 _WATER = "water sea lake pond river stream creek pool wave waterfall fountain puddle surf surfer surfboard splash"
-_SPORT = """player team game match soccer football basketball baseball tennis hockey volleyball rugby lacrosse golf
-softball referee goalie athlete pitcher batter footballer"""
+_SPORT = """sport player team game match soccer football basketball baseball tennis hockey volleyball rugby lacrosse
+golf softball referee goalie athlete pitcher batter footballer"""
 
 CONCEPTS: dict[str, str] = {
     # who

@@ -21,7 +21,9 @@ class LabelledImages:
 
     ``labels[i]`` holds only vocabulary tags. ``open_labels[i]`` holds every tag the source names for image ``i``
     (for captions: all words two captions agree on, rare ones too); evaluation uses it to judge suggestions that
-    fall outside the vocabulary, such as GloVe neighbours.
+    fall outside the vocabulary, such as GloVe neighbours. ``unknown[i]`` holds the vocabulary tags whose label is
+    unknown for image ``i`` (for captions: named by one caption only, so neither a clear positive nor a clear
+    negative); training leaves them out of the loss and evaluation out of the tag's AP (:meth:`known`).
     """
 
     name: str
@@ -30,12 +32,15 @@ class LabelledImages:
     labels: tuple[frozenset[str], ...]
     vocabulary: tuple[str, ...]
     open_labels: tuple[frozenset[str], ...] = field(default=())
+    unknown: tuple[frozenset[str], ...] = field(default=())
 
     def __post_init__(self) -> None:
         if len(self.paths) != len(self.labels):
             raise ValueError(f"{len(self.paths)} images but {len(self.labels)} label sets")
         if not self.open_labels:
             object.__setattr__(self, "open_labels", self.labels)
+        if not self.unknown:
+            object.__setattr__(self, "unknown", tuple(frozenset() for _ in self.labels))
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -53,11 +58,21 @@ class LabelledImages:
                 out[i, column[tag]] = 1.0
         return out
 
+    def known(self) -> np.ndarray:
+        """``[N, V]`` booleans in vocabulary order: False where the label is unknown (see ``unknown``)."""
+        column = {tag: j for j, tag in enumerate(self.vocabulary)}
+        out = np.ones((len(self), len(self.vocabulary)), dtype=bool)
+        for i, tags in enumerate(self.unknown):
+            for tag in tags:
+                if tag in column:
+                    out[i, column[tag]] = False
+        return out
+
     def subset(self, indices: Sequence[int]) -> LabelledImages:
         """The same dataset restricted to ``indices`` (the vocabulary is kept, so targets stay aligned)."""
         return LabelledImages(
             self.name, self.root, tuple(self.paths[i] for i in indices), tuple(self.labels[i] for i in indices),
-            self.vocabulary, tuple(self.open_labels[i] for i in indices),
+            self.vocabulary, tuple(self.open_labels[i] for i in indices), tuple(self.unknown[i] for i in indices),
         )
 
     def content_key(self) -> str:

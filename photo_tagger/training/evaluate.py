@@ -15,6 +15,10 @@ Vocabulary tags are judged against the vocabulary labels. Tags outside the vocab
 *open* labels (every word two captions agree on, with its concepts): ``person`` is confirmed when the captions
 name people, ``golden retriever`` when they name a dog (captions never confirm a breed). Precision counts every
 suggestion; recall is over the vocabulary labels; "extra" counts the suggestions outside the vocabulary.
+
+Every AP leaves out the (photo, tag) pairs the dataset marks unknown (:attr:`LabelledImages.unknown`: for captions,
+a tag one caption names); ``mAP_all_pairs`` counts them as negatives, as reports before the unknown pairs did.
+Precision and recall of suggestions count an unknown pair as a negative (the stricter reading).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ class Evidence:
 
     raw: dict[str, np.ndarray]
     targets: np.ndarray
+    known: np.ndarray
     open_labels: list[frozenset[str]]
     hierarchy_probs: np.ndarray
     detections: list[dict[str, float]] | None
@@ -60,21 +65,26 @@ def gather(head: TaggerNetHead, dataset: LabelledImages, indices: np.ndarray, fe
     """Raw evidence for ``indices`` (rows of ``features``/``probs`` already restricted to them)."""
     raw = head.raw_evidence(features, hierarchy.scores(probs), hierarchy.tag_names, detections)
     subset = dataset.subset(indices)
-    aligned = _align(subset, head.vocabulary)
-    return Evidence(raw, aligned, list(subset.open_labels), probs, detections)
+    aligned, known = _align(subset, head.vocabulary)
+    return Evidence(raw, aligned, known, list(subset.open_labels), probs, detections)
 
 
-def _align(dataset: LabelledImages, vocabulary: Sequence[str]) -> np.ndarray:
-    """Targets in the head's vocabulary order: the dataset's labels for its vocabulary's tags, its open labels for
-    the head's other tags (a tag the dataset never names is all zeros, so it is not measured)."""
+def _align(dataset: LabelledImages, vocabulary: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Targets and known-label mask in the head's vocabulary order: the dataset's labels for its vocabulary's tags,
+    its open labels for the head's other tags (a tag the dataset never names is all zeros, so it is not measured)."""
     column = {tag: j for j, tag in enumerate(vocabulary)}
     own = frozenset(dataset.vocabulary)
     out = np.zeros((len(dataset), len(vocabulary)), dtype=np.float32)
-    for i, (labels, open_labels) in enumerate(zip(dataset.labels, dataset.open_labels, strict=True)):
+    known = np.ones((len(dataset), len(vocabulary)), dtype=bool)
+    for i, (labels, open_labels, unknown) in enumerate(zip(dataset.labels, dataset.open_labels, dataset.unknown,
+                                                            strict=True)):
         for tag in labels | {t for t in open_labels if t not in own}:
             if tag in column:
                 out[i, column[tag]] = 1.0
-    return out
+        for tag in unknown:
+            if tag in column:
+                known[i, column[tag]] = False
+    return out, known
 
 
 def _confirmed(name: str, open_labels: frozenset[str]) -> bool:
@@ -106,7 +116,7 @@ def _suggestion_row(name: str, scores: np.ndarray, suggested: np.ndarray, eviden
     total = float(suggested.sum()) + extra_total
     return {
         "config": name,
-        "mAP": mean_average_precision(scores, targets),
+        "mAP": mean_average_precision(scores, targets, known=evidence.known),
         "vocabulary": vocab.as_dict(),
         "suggestions_per_photo": total / max(1, len(targets)),
         "extra_per_photo": extra_total / max(1, len(targets)),
@@ -141,7 +151,7 @@ def _configurations(head: TaggerNetHead, val: Evidence, test: Evidence, settings
 
 def evaluate(head: TaggerNetHead, val: Evidence, test: Evidence, hierarchy, settings, glove=None) -> dict:  # noqa: ANN001
     """The full report (a JSON-ready dict); see the module docstring for what each part means."""
-    y = test.targets
+    y, known = test.targets, test.known
     rows, last = [], None
     for name, subset, scores, suggested in _configurations(head, val, test, settings):
         extras = _extras(head, test, hierarchy, settings, "hierarchy" in subset, "detector" in subset)
@@ -162,30 +172,33 @@ def evaluate(head: TaggerNetHead, val: Evidence, test: Evidence, hierarchy, sett
 
     head_scores = test.raw["head"]
     measured = evaluated_tags(y)
-    ap_head, ap_combined = average_precision(head_scores, y), average_precision(combined, y)
+    ap_head, ap_combined = average_precision(head_scores, y, known), average_precision(combined, y, known)
     prf = per_tag_prf(suggested, y)
     per_tag = [
         {"tag": tag, "positives": int(y[:, j].sum()), "AP": _round(ap_head[j]), "AP_combined": _round(ap_combined[j]),
          "threshold": round(float(head.thresholds[j]), 4), **{k: round(v, 4) for k, v in prf[j].as_dict().items()}}
         for j, tag in enumerate(head.vocabulary)
     ]
-    parts = {"TaggerNet": {"mAP": mean_average_precision(head_scores, y)},
-             "combined": {"mAP": mean_average_precision(combined, y)}}
+    parts = {"TaggerNet": {"mAP": mean_average_precision(head_scores, y, known=known)},
+             "combined": {"mAP": mean_average_precision(combined, y, known=known)}}
     for source in ("hierarchy", "detector"):
         if source in test.raw:
             mask = head.calibration[source].covered
             parts[source] = {
                 "tags": int((mask & measured).sum()),
-                "mAP_all_tags": mean_average_precision(test.raw[source], y),
-                "mAP": mean_average_precision(test.raw[source], y, mask=mask),
-                "TaggerNet_mAP_same_tags": mean_average_precision(head_scores, y, mask=mask),
-                "combined_mAP_same_tags": mean_average_precision(combined, y, mask=mask),
+                "mAP_all_tags": mean_average_precision(test.raw[source], y, known=known),
+                "mAP": mean_average_precision(test.raw[source], y, mask=mask, known=known),
+                "TaggerNet_mAP_same_tags": mean_average_precision(head_scores, y, mask=mask, known=known),
+                "combined_mAP_same_tags": mean_average_precision(combined, y, mask=mask, known=known),
             }
     return {
         "photos": {"validation": len(val.targets), "test": len(y)},
         "tags_measured": int(measured.sum()),
         "mAP": parts["TaggerNet"]["mAP"],
         "mAP_combined": parts["combined"]["mAP"],
+        "unknown_pairs": int((~known).sum()),
+        "mAP_all_pairs": mean_average_precision(head_scores, y),
+        "mAP_combined_all_pairs": mean_average_precision(combined, y),
         "mAP_per_photo": per_photo_map(head_scores, y),
         "top_k_accuracy": {str(k): top_k_accuracy(head_scores, y, k) for k in TOP_K},
         "at_k": {str(k): prf_at_k(head_scores, y, k).as_dict() for k in TOP_K},

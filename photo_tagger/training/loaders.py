@@ -4,7 +4,10 @@ Layouts:
 
 - ``flickr8k:DIR`` (alias ``captions:DIR``): ``DIR/images/*.jpg`` and ``DIR/captions.csv`` with ``image,caption`` rows,
   several captions per image. Tags come from :mod:`~photo_tagger.training.captions`; a tag counts for an image when
-  at least 2 of its captions name it, and the vocabulary keeps tags that at least 20 images carry.
+  at least 2 of its captions name it, and the vocabulary keeps tags that at least 20 images carry. With
+  ``unknown_single=True`` (the default) a tag that exactly one caption names is *unknown* for that image rather than
+  negative: one annotator in five saw it, so it is probably there but not salient. Training leaves such pairs out
+  of the loss and evaluation out of the tag's AP; 1.5% of Flickr8k's (image, concept) pairs are unknown.
 - ``mirflickr:DIR``: MIRFLICKR-25k as distributed (see :mod:`~photo_tagger.training.mirflickr`).
 - ``folders:DIR``: one sub-folder per tag, ``DIR/<tag>/<photo>``; a photo's tag is its folder's name.
 - ``csv:FILE``: ``path,tags`` rows, tags separated by ``;``, paths relative to the CSV's folder; a header row whose
@@ -44,14 +47,15 @@ def parse_spec(spec: str) -> tuple[str, Path]:
 
 
 def load_dataset(spec: str, limit: int | None = None, min_images: int | None = None,
-                 tags: str = "concepts") -> LabelledImages:
-    """Load the dataset a spec names; ``tags`` picks the captions' vocabulary (concepts or all content words)."""
+                 tags: str = "concepts", unknown_single: bool = True) -> LabelledImages:
+    """Load the dataset a spec names; ``tags`` picks the captions' vocabulary (concepts or all content words),
+    ``unknown_single`` whether a tag one caption names is unknown (True) or negative (False)."""
     kind, path = parse_spec(spec)
     if not path.exists():
         raise DatasetError(f"dataset {spec!r}: {path} does not exist")
     min_images = DEFAULT_MIN_IMAGES[kind] if min_images is None else min_images
     if kind in ("flickr8k", "captions"):
-        return load_captions(path, limit=limit, min_images=min_images, tags=tags)
+        return load_captions(path, limit=limit, min_images=min_images, tags=tags, unknown_single=unknown_single)
     if kind == "mirflickr":
         from photo_tagger.training.mirflickr import load_mirflickr
 
@@ -62,7 +66,7 @@ def load_dataset(spec: str, limit: int | None = None, min_images: int | None = N
 
 
 def load_captions(root: Path, limit: int | None = None, min_images: int = 20, min_captions: int = 2,
-                  tags: str = "concepts", name: str | None = None) -> LabelledImages:
+                  tags: str = "concepts", name: str | None = None, unknown_single: bool = True) -> LabelledImages:
     """Captions -> tags: the concepts (:mod:`~photo_tagger.training.concepts`) or every content word two captions
     agree on; either way every agreed word and concept is kept as an open label."""
     if tags not in TAG_MODES:
@@ -80,15 +84,20 @@ def load_captions(root: Path, limit: int | None = None, min_images: int = 20, mi
     if not names:
         raise DatasetError(f"{root}: none of the images named in captions.csv is in {images}")
     names = names[:limit] if limit else names
-    labels, open_labels = [], []
+    labels, open_labels, named_once = [], [], []
     for image in names:
         words = [caption_tags(c) for c in captions[image]]
+        concepts = [concepts_named(w) for w in words]
         agreed_words = agreed_tags(words, min_captions)
-        agreed_concepts = agreed_tags((concepts_named(w) for w in words), min_captions)
+        agreed_concepts = agreed_tags(concepts, min_captions)
         labels.append(agreed_concepts if tags == "concepts" else agreed_words)
         open_labels.append(agreed_words | agreed_concepts)
+        named = agreed_tags(concepts if tags == "concepts" else words, 1)
+        named_once.append(frozenset(named - labels[-1]) if unknown_single else frozenset())
     dataset = build(name or root.name, root, [images / n for n in names], labels, min_images)
-    return replace(dataset, open_labels=tuple(frozenset(t) for t in open_labels))
+    kept = frozenset(dataset.vocabulary)
+    return replace(dataset, open_labels=tuple(frozenset(t) for t in open_labels),
+                   unknown=tuple(t & kept for t in named_once))
 
 
 def load_folders(root: Path, limit: int | None = None, min_images: int = 1) -> LabelledImages:

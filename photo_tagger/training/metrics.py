@@ -3,6 +3,11 @@
 All functions take ``scores`` and ``targets`` as ``[N images, V tags]`` arrays (targets 0/1); higher scores rank
 first. Worked example for one tag, scores ``[0.9, 0.8, 0.3, 0.1]`` and targets ``[1, 0, 1, 0]``: the positives are
 ranked 1st and 3rd, precision there is 1/1 and 2/3, so AP = (1 + 2/3) / 2 = 0.833.
+
+``known`` (optional, ``[N, V]`` booleans) marks the (image, tag) pairs whose label is known; the others are left out
+of that tag's ranking. Captions give such pairs: a concept one caption of five names is probably in the photo but
+not salient, neither a clear positive nor a clear negative (:mod:`~photo_tagger.training.loaders`). In the example,
+if the 0.8 photo's label were unknown, the positives would rank 1st and 2nd and AP = 1.
 """
 
 from __future__ import annotations
@@ -14,21 +19,24 @@ import numpy as np
 MIN_POSITIVES = 5
 
 
-def average_precision(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
+def average_precision(scores: np.ndarray, targets: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
     """Per column, AP = sum over distinct thresholds of (recall gained) x (precision there); NaN with no positive.
 
     Tied scores form one threshold (as scikit-learn does), so a constant score gets AP = the positive rate instead
-    of a value that depends on the order of the rows.
+    of a value that depends on the order of the rows. Rows where ``known`` is False do not count for that column.
     """
     scores = np.asarray(scores, dtype=np.float64)
     targets = np.asarray(targets, dtype=np.float64)
     out = np.full(scores.shape[1], np.nan)
     for j in range(scores.shape[1]):
-        positives = targets[:, j].sum()
+        column, labels = scores[:, j], targets[:, j]
+        if known is not None:
+            column, labels = column[known[:, j]], labels[known[:, j]]
+        positives = labels.sum()
         if positives == 0:
             continue
-        order = np.argsort(-scores[:, j], kind="stable")
-        ranked, hits = scores[order, j], targets[order, j]
+        order = np.argsort(-column, kind="stable")
+        ranked, hits = column[order], labels[order]
         last_of_tie = np.r_[ranked[1:] != ranked[:-1], True]
         true_pos = np.cumsum(hits)[last_of_tie]
         seen = np.flatnonzero(last_of_tie) + 1.0
@@ -43,14 +51,16 @@ def evaluated_tags(targets: np.ndarray, min_positives: int = MIN_POSITIVES) -> n
 
 
 def mean_average_precision(scores: np.ndarray, targets: np.ndarray, min_positives: int = MIN_POSITIVES,
-                           mask: np.ndarray | None = None) -> float:
-    """Mean of the per-tag APs over tags with at least ``min_positives`` positives (and in ``mask`` if given)."""
+                           mask: np.ndarray | None = None, known: np.ndarray | None = None) -> float:
+    """Mean of the per-tag APs over tags with at least ``min_positives`` positives (and in ``mask`` if given);
+    ``known`` as in :func:`average_precision` (a positive is always known, so it never changes which tags count)."""
     keep = evaluated_tags(targets, min_positives)
     if mask is not None:
         keep &= mask
     if not keep.any():
         return float("nan")
-    return float(np.mean(average_precision(scores[:, keep], targets[:, keep])))
+    return float(np.mean(average_precision(scores[:, keep], targets[:, keep],
+                                           None if known is None else np.asarray(known, bool)[:, keep])))
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

@@ -3,7 +3,7 @@
 ::
 
     dataset (loaders) --> features of every view, cached (features) --> train / val / test by path hash (splits)
-      train views --> MLP head, early stop on val top-k (head)      centre of train --> logistic regression baseline
+      train views --> MLP head, early stop on val mAP (head)        centre of train --> logistic regression baseline
       val: head logits + hierarchy + detector evidence --> Platt per source and tag, merge rule, thresholds (fusion)
       written to OUT (card), then loaded back by a real Tagger and measured on test (evaluate) --> card's metrics
 
@@ -40,6 +40,7 @@ class TrainOptions:
     limit: int | None = None
     min_images: int | None = None
     tags: str = "concepts"
+    unknown_single: bool = True
     views: tuple[str, ...] = VIEWS
     seed: int = DEFAULT_SEED
     test_fraction: float = 0.2
@@ -58,7 +59,7 @@ def train(options: TrainOptions, settings: Settings) -> dict:
     from photo_tagger.training.evaluate import evaluate_head
 
     started = time.perf_counter()
-    dataset = load_dataset(options.dataset, options.limit, options.min_images, options.tags)
+    dataset = load_dataset(options.dataset, options.limit, options.min_images, options.tags, options.unknown_single)
     split = split_dataset(dataset, options.seed, options.test_fraction, options.val_fraction)
     if min(len(split.train), len(split.val), len(split.test)) == 0 or not dataset.vocabulary:
         raise DatasetError(f"{dataset.name}: {len(dataset)} photos and {len(dataset.vocabulary)} tags are too few "
@@ -66,18 +67,21 @@ def train(options: TrainOptions, settings: Settings) -> dict:
     backbone = Backbone.from_settings(settings, threads=settings.thread_count())
     features = extract_features(dataset, backbone, settings.cache_dir, options.views, options.progress)
     extracted = time.perf_counter()
-    targets = dataset.targets()
+    targets, known = dataset.targets(), dataset.known()
     x_train = np.concatenate([features.views[v][split.train] for v in options.views])
     y_train = np.tile(targets[split.train], (len(options.views), 1))
-    x_val, y_val = features.centre[split.val], targets[split.val]
-    trained = train_head(x_train, y_train, x_val, y_val, options.head, threads=settings.thread_count())
+    k_train = np.tile(known[split.train], (len(options.views), 1))
+    x_val, y_val, k_val = features.centre[split.val], targets[split.val], known[split.val]
+    trained = train_head(x_train, y_train, x_val, y_val, options.head, threads=settings.thread_count(),
+                         known_train=k_train, known_val=k_val)
     baseline = None
     if options.baseline:
         fitted = train_head(features.centre[split.train], targets[split.train], x_val, y_val, BASELINE,
-                            threads=settings.thread_count())
+                            threads=settings.thread_count(), known_train=known[split.train], known_val=k_val)
+        test_scores, y_test = mlp_logits(fitted.weights, features.centre[split.test]), targets[split.test]
         baseline = {"model": "logistic regression on centre-crop features", "settings": BASELINE.as_dict(),
-                    "mAP": mean_average_precision(mlp_logits(fitted.weights, features.centre[split.test]),
-                                                  targets[split.test]),
+                    "mAP": mean_average_precision(test_scores, y_test, known=known[split.test]),
+                    "mAP_all_pairs": mean_average_precision(test_scores, y_test),
                     "seconds": round(fitted.seconds, 1)}
 
     engine = Tagger(settings, use_head=False, use_glove=False)

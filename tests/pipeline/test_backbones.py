@@ -29,8 +29,8 @@ def _top1(backbone: Backbone, sample) -> float:
     return float((probs.argmax(1) == np.array([label for _, label in sample])).mean())
 
 
-def test_registry_lists_both_backbones():
-    assert {"efficientnet_lite0", "resnet50"} <= set(backbone_names())
+def test_registry_lists_the_backbones():
+    assert {"efficientnet_lite0", "efficientnet_lite2", "resnet50"} <= set(backbone_names())
     with pytest.raises(ValueError, match="unknown backbone 'vgg'"):
         get_backbone_spec("vgg")
 
@@ -46,6 +46,14 @@ def test_lite0_onnx_top1_on_imagenet_sample(settings, imagenet_sample):
     backbone = Backbone.from_settings(settings, runtime="onnx")
     top1 = _top1(backbone, imagenet_sample)
     assert top1 >= 0.65, f"EfficientNet-Lite0 top-1 {top1:.1%} on the ImageNet sample"
+
+
+@pytest.mark.slow
+def test_lite2_onnx_top1_on_imagenet_sample(settings, imagenet_sample):
+    backbone = Backbone.from_settings(replace(settings, backbone="efficientnet_lite2"), runtime="onnx")
+    assert backbone.spec.input_size == 260 and backbone.version == "efficientnet_lite2:efficientnet-lite2-9656183e"
+    top1 = _top1(backbone, imagenet_sample)
+    assert top1 >= 0.70, f"EfficientNet-Lite2 top-1 {top1:.1%} on the ImageNet sample"  # 92.2% when added
 
 
 @pytest.mark.slow

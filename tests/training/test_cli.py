@@ -41,6 +41,10 @@ def test_train_writes_weights_vocabulary_backbone_settings_and_metrics(trained, 
     assert card["settings"]["views"] == ["centre", "flip"] and card["settings"]["lr"] == 1e-3
     assert card["dataset"]["photos"] == SUBSET and card["dataset"]["limit"] == SUBSET
     assert 0.0 <= card["mAP"] <= 1.0 and card["baseline"]["mAP"] > 0
+    # a tag one caption names is unknown: left out of the loss and of AP, and mAP is reported both ways
+    assert card["dataset"]["unknown_single"] is True and card["settings"]["monitor"] == "mAP"
+    assert card["metrics"]["unknown_pairs"] > 0 and 0.0 <= card["metrics"]["mAP_all_pairs"] <= 1.0
+    assert card["baseline"]["mAP_all_pairs"] > 0
     assert card["reproduce"] == (f"photo-tagger train --dataset flickr8k:{flickr8k} --epochs 6 --limit {SUBSET} "
                                  f"--min-images 8 --hidden 128 --views centre,flip --out {trained}")
     assert len(card["thresholds"]) == len(card["vocabulary"]) and set(card["calibration"]) >= {"head", "hierarchy"}
@@ -56,7 +60,7 @@ def test_eval_prints_metrics_parts_ablation_and_per_tag_table(trained, flickr8k,
     out = capsys.readouterr().out
     for expected in ("mAP  TaggerNet", "top-1", "at 3: precision", "suggestions (per-tag thresholds)",
                      "each part alone", "TaggerNet alone", "+ hierarchy", "+ detector", "+ GloVe",
-                     "weak tags", "positives"):
+                     "weak tags", "positives", "unknown (photo, tag) pairs as negatives"):
         assert expected in out
     card = json.loads((trained / "taggernet.json").read_text())
     assert f"{card['mAP']:.3f}" in out  # the same held-out photos as training measured

@@ -53,18 +53,38 @@ def test_numpy_inference_matches_torch_with_standardisation_folded_in(data):
 def test_early_stopping_keeps_the_best_epoch(trained):
     history = trained.history
     assert 1 <= trained.best_epoch <= trained.epochs_run <= 12
-    best = max(history, key=lambda h: (h["val_top_k"], h["val_mAP"]))
+    best = max(history, key=lambda h: (h["val_mAP"], h["val_top_k"]))
     assert best["epoch"] == trained.best_epoch
     assert trained.epochs_run == 12 or trained.epochs_run - trained.best_epoch == 3  # stopped after patience
 
 
-@pytest.mark.parametrize("options", [dict(hidden=0, dropout=0.0, input_dropout=0.0, monitor="mAP"),
+@pytest.mark.parametrize("options", [dict(hidden=0, dropout=0.0, input_dropout=0.0), dict(monitor="top_k"),
                                      dict(loss="asl"), dict(pos_weight_power=0.5)])
 def test_baseline_and_imbalance_options_train(data, options):
     x_train, y_train, x_val, y_val = data
     result = train_head(x_train, y_train, x_val, y_val, HeadConfig(max_epochs=2, patience=2, **options), threads=2)
     assert np.isfinite(mlp_logits(result.weights, x_val)).all()
     assert len(result.weights) == (2 if options.get("hidden") == 0 else 4)
+
+
+@pytest.mark.parametrize("loss", ["bce", "asl"])
+def test_unknown_pairs_add_nothing_to_the_loss(loss):
+    import torch
+
+    from photo_tagger.training.head import _loss_fn
+
+    y = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
+    known = torch.tensor([[1, 1, 0], [1, 0, 1]], dtype=torch.float32)
+    loss_fn = _loss_fn(HeadConfig(loss=loss), y)
+    logits = torch.tensor([[2.0, -1.0, 0.5], [-0.3, 1.5, -2.0]], requires_grad=True)
+    loss_fn(logits, torch.from_numpy(y), known).backward()
+    assert (logits.grad[known == 0] == 0).all() and (logits.grad[known == 1] != 0).all()
+    changed = logits.detach().clone()
+    changed[known == 0] = 9.0  # whatever the head says about an unknown pair
+    assert float(loss_fn(changed, torch.from_numpy(y), known)) == pytest.approx(
+        float(loss_fn(logits.detach(), torch.from_numpy(y), known)))
+    assert float(loss_fn(logits.detach(), torch.from_numpy(y))) > float(loss_fn(logits.detach(), torch.from_numpy(y),
+                                                                                known))
 
 
 def test_unknown_loss_is_refused(data):

@@ -55,6 +55,23 @@ def test_captions_layout_built_here_counts_a_tag_only_when_two_captions_name_it(
     assert "cat" not in dataset.open_labels[0] and "beach" not in dataset.open_labels[0]
 
 
+def test_a_tag_one_caption_names_is_unknown_not_negative(tmp_path):
+    rows = ["image,caption"]
+    for i in range(4):
+        _photo(tmp_path / "images" / f"p{i}.jpg")
+        rows += [f"p{i}.jpg,A dog runs on the beach .", f"p{i}.jpg,A dog plays ."]
+        rows += [f"p{i}.jpg,A cat sleeps .", f"p{i}.jpg,A cat on the sand ."] if i < 2 else [f"p{i}.jpg,A cat ."]
+    (tmp_path / "captions.csv").write_text("\n".join(rows) + "\n")
+    dataset = load_captions(tmp_path, min_images=2)
+    assert set(dataset.vocabulary) == {"animal", "cat", "dog"}
+    assert dataset.unknown[0] == frozenset() and dataset.unknown[3] == {"cat"}  # beach: not in the vocabulary
+    known = dataset.known()
+    assert known[:, dataset.vocabulary.index("cat")].tolist() == [True, True, False, False]
+    assert dataset.subset([3, 0]).known()[:, dataset.vocabulary.index("cat")].tolist() == [False, True]
+    strict = load_captions(tmp_path, min_images=2, unknown_single=False)
+    assert strict.known().all() and strict.labels == dataset.labels
+
+
 def _mirflickr(root: Path) -> Path:
     images = root / "mirflickr"
     for n in range(1, 8):

@@ -29,6 +29,15 @@ def test_average_precision_worked_example_and_ties():
     assert np.isnan(average_precision(scores, np.zeros((4, 1)))[0])
 
 
+def test_unknown_pairs_leave_the_ranking_of_their_tag_only():
+    scores = np.array([[0.9, 0.9], [0.8, 0.8], [0.3, 0.3], [0.1, 0.1]])
+    targets = np.array([[1, 1], [0, 0], [1, 1], [0, 0]])
+    known = np.array([[True, True], [False, True], [True, True], [True, True]])
+    assert average_precision(scores, targets, known) == pytest.approx([1.0, (1 + 2 / 3) / 2])
+    assert mean_average_precision(scores, targets, 2, known=known) == pytest.approx((1 + (1 + 2 / 3) / 2) / 2)
+    assert mean_average_precision(scores, targets, 2) == pytest.approx((1 + 2 / 3) / 2)  # without known: as before
+
+
 def test_map_averages_tags_with_enough_positives_only():
     rng = np.random.default_rng(0)
     targets = np.zeros((40, 3))

