@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pos-weight", type=float, default=0.0, metavar="P",
                         help="weight positives by (negatives/positives)^P against class imbalance (0: off)")
     parser.add_argument("--hidden", type=int, default=1024, metavar="N", help="hidden units (0: logistic regression)")
-    parser.add_argument("--monitor", choices=("mAP", "top_k"), default="mAP",
-                        help="early stopping on validation mAP (default) or top-3 accuracy (the paper)")
+    parser.add_argument("--monitor", choices=("top_k", "mAP"), default="top_k",
+                        help="early stopping on validation top-3 accuracy (the paper; default) or mAP")
     parser.add_argument("--seed", type=int, default=8, help="split and initialisation seed")
     parser.add_argument("--views", default="centre,flip,full,full_flip",
                         help="training views per photo, comma-separated (centre is always one)")
@@ -77,7 +77,7 @@ def _command(args: argparse.Namespace) -> str:
                                  ("--tags", args.tags, "concepts"),
                                  ("--single-caption", args.single_caption, "unknown"), ("--loss", args.loss, "bce"),
                                  ("--pos-weight", args.pos_weight, 0.0), ("--hidden", args.hidden, 1024),
-                                 ("--monitor", args.monitor, "mAP"), ("--seed", args.seed, 8),
+                                 ("--monitor", args.monitor, "top_k"), ("--seed", args.seed, 8),
                                  ("--views", args.views, "centre,flip,full,full_flip")):
         if value is not None and value != default:
             parts += [flag, str(value)]

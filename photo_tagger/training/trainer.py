@@ -3,7 +3,7 @@
 ::
 
     dataset (loaders) --> features of every view, cached (features) --> train / val / test by path hash (splits)
-      train views --> MLP head, early stop on val mAP (head)        centre of train --> logistic regression baseline
+      train views --> MLP head, early stop on val top-k (head)      centre of train --> logistic regression baseline
       val: head logits + hierarchy + detector evidence --> Platt per source and tag, merge rule, thresholds (fusion)
       written to OUT (card), then loaded back by a real Tagger and measured on test (evaluate) --> card's metrics
 
