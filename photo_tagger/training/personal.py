@@ -184,7 +184,7 @@ class PersonalTrainer:
         ap = float(average_precision(probability[:, None], y[:, None])[0])
         base_rate = float(y.mean())
         report.figures = {"ap": ap, "base_rate": base_rate, "precision": float(precision), "recall": float(recall),
-                          "f1": 2 * precision * recall / max(precision + recall, 1e-9), "threshold": threshold}
+                          "f1": float(2 * precision * recall / max(precision + recall, 1e-9)), "threshold": threshold}
         if ap < max(MIN_AP, MIN_LIFT * base_rate):
             report.reason = f"held-out AP {ap:.2f} is not clearly above the base rate {base_rate:.2f}"
             return report, None
