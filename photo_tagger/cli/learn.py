@@ -66,4 +66,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print_diff(library.retag(apply=True), rows=25)
         elif result.version:
             print("run `photo-tagger retag` to see what it changes, `photo-tagger retag --apply` to apply it")
+        if result.version and settings.head_path is not None:
+            print(f"note: PHOTO_TAGGER_HEAD names {settings.head_path}, which is used instead until it is unset")
     return 0
