@@ -205,6 +205,8 @@ class Retagger:
         def decide(current: dict[int, MachineTags]) -> SuggestionWrites:
             writes = SuggestionWrites()
             for photo_id, path, tags in zip(scored.photo_ids, scored.paths, scored.tags, strict=True):
+                if photo_id not in current:
+                    continue  # removed from the library since its evidence was read
                 if compare(photo_id, path, current[photo_id], tags, diff, writes):
                     diff.changed += 1
                 writes.versions[photo_id] = target

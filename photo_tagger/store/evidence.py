@@ -144,17 +144,21 @@ class MachineTags:
 
 
 def machine_tags(session: Session, photo_ids: Sequence[int]) -> dict[int, MachineTags]:
-    """Current suggestions and decided tag names for each photo in ``photo_ids`` (every id gets an entry)."""
-    out = {photo_id: MachineTags() for photo_id in photo_ids}
+    """Current suggestions and decided tag names for each photo in ``photo_ids`` that is still in the library (a photo
+    removed since its evidence was read gets no entry, so nothing is written for it)."""
     if not photo_ids:
-        return out
+        return {}
+    wanted = set(photo_ids)
+    low, high = min(photo_ids), max(photo_ids)
+    present = session.execute(sa.select(Photo.id).where(Photo.id.between(low, high))).scalars()
+    out = {photo_id: MachineTags() for photo_id in present if photo_id in wanted}
     # Core columns read as plain text: the ORM's enum conversion per row would cost more than the query.
     table, tags = PhotoTag.__table__, Tag.__table__
     rows = session.execute(
         sa.select(table.c.photo_id, tags.c.name, sa.type_coerce(table.c.state, sa.String),
                   sa.type_coerce(table.c.source, sa.String), table.c.score, table.c.parent)
         .join(tags, tags.c.id == table.c.tag_id)
-        .where(table.c.photo_id.between(min(photo_ids), max(photo_ids)))
+        .where(table.c.photo_id.between(low, high))
     )
     suggested, machine = TagState.SUGGESTED.value, {source.value for source in MACHINE_SOURCES}
     for photo_id, name, state, source, score, parent in rows:

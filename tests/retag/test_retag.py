@@ -149,3 +149,22 @@ def test_a_changed_threshold_is_re_tagged_from_the_stored_evidence(tagged_librar
                  for t in tagged_library.store.photo_tags(photo)
                  if t.source == TagSource.GLOVE and t.state == TagState.SUGGESTED and t.score < 0.6]
     assert not low_glove and glove_before
+
+
+def test_a_photo_removed_since_its_evidence_was_read_gets_nothing_written(tagged_library) -> None:
+    from photo_tagger.store.evidence import SuggestionWrites
+
+    store = tagged_library.store
+    ids = store.photo_ids()
+    store.delete_photos([ids[0]])  # the folder was removed while the batch was being scored
+    seen = {}
+
+    def decide(current):
+        seen.update(current)
+        writes = SuggestionWrites()
+        writes.added.append((ids[1], "zebra crossing", 0.9, "tagger", None))
+        return writes
+
+    store.rewrite_suggestions(ids, decide, "mv-test")
+    assert set(seen) == set(ids[1:])  # no entry, so the engine writes nothing for it (and no FOREIGN KEY error)
+    assert "zebra crossing" in {t.name for t in store.photo_tags(ids[1])}
