@@ -8,6 +8,7 @@ decision.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,8 +51,10 @@ def base_head(settings: Settings):  # noqa: ANN201 - TaggerNetHead, imported laz
     return TaggerNetHead.load(settings.head_path or default_head_dir())
 
 
-def learn_personal_head(store: Store, settings: Settings, activate_head: bool = True, seed: int = 8) -> LearnResult:
-    """Train, validate and (when anything was learned) write and activate a personal head."""
+def learn_personal_head(store: Store, settings: Settings, activate_head: bool = True, seed: int = 8,
+                        progress: Callable[[int, int], None] | None = None) -> LearnResult:
+    """Train, validate and (when anything was learned) write and activate a personal head; ``progress(done, total)``
+    counts the tags learned."""
     from photo_tagger.pipeline.backbones.registry import get_backbone_spec
     from photo_tagger.pipeline.backbones.runtime import Backbone
 
@@ -79,7 +82,7 @@ def learn_personal_head(store: Store, settings: Settings, activate_head: bool = 
         if photo_id in row_of:
             labels.add(row_of[photo_id], tag, state == TagState.ACCEPTED)
             used += 1
-    head = PersonalTrainer(base, features, keys, labels, seed=seed).train()
+    head = PersonalTrainer(base, features, keys, labels, seed=seed).train(progress)
     result = LearnResult(None, None, used, len(keys), without, head.reports)
     if not head.learned:
         return result

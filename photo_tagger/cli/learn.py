@@ -17,6 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--apply", action="store_true", help="re-tag the library with the new head right away")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--reset", action="store_true", help="go back to the shipped head (re-tag to apply)")
+    from photo_tagger.cli.progress import add_progress_flags
+
+    add_progress_flags(parser)
 
 
 def print_report(result) -> None:  # noqa: ANN001 - LearnResult
@@ -43,6 +46,7 @@ def print_report(result) -> None:  # noqa: ANN001 - LearnResult
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from photo_tagger.cli import UsageError
     from photo_tagger.cli.common import open_library
+    from photo_tagger.cli.progress import progress_bar
     from photo_tagger.heads import deactivate
 
     if args.reset:
@@ -52,10 +56,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from photo_tagger.learn import NothingToLearnError, learn_personal_head
 
     with open_library(settings) as library:
-        try:
-            result = learn_personal_head(library.store, settings)
-        except NothingToLearnError as error:
-            raise UsageError(str(error)) from None
+        with progress_bar(None, "learning", unit="tag", enabled=args.progress) as bar:
+            def update(done: int, total: int) -> None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+            try:
+                result = learn_personal_head(library.store, settings, progress=update)
+            except NothingToLearnError as error:
+                raise UsageError(str(error)) from None
         if args.json:
             print(json.dumps(result.as_dict(), indent=2))
         else:

@@ -23,7 +23,7 @@ the engine loads it the same way.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -238,20 +238,19 @@ class PersonalTrainer:
 
     # -- the head --------------------------------------------------------------------------------------------------
 
-    def train(self) -> LearnedHead:
+    def train(self, progress: Callable[[int, int], None] | None = None) -> LearnedHead:
+        """Learn every tag there is something to learn for; ``progress(done, total)`` after each tag."""
         reports: list[TagReport] = []
         custom: dict[str, tuple] = {}
         corrections: dict[str, tuple] = {}
-        for tag in self.correction_tags():
-            report, fitted = self.learn_correction(tag)
+        jobs = [(tag, False) for tag in self.correction_tags()] + [(tag, True) for tag in self.custom_tags()]
+        for done, (tag, is_custom) in enumerate(jobs, 1):
+            report, fitted = self.learn_custom(tag) if is_custom else self.learn_correction(tag)
             reports.append(report)
             if fitted is not None:
-                corrections[tag] = fitted
-        for tag in self.custom_tags():
-            report, fitted = self.learn_custom(tag)
-            reports.append(report)
-            if fitted is not None:
-                custom[tag] = fitted
+                (custom if is_custom else corrections)[tag] = fitted
+            if progress:
+                progress(done, len(jobs))
         weights, card = self._assemble(corrections, custom, reports)
         return LearnedHead(weights, card, reports)
 
