@@ -16,7 +16,7 @@ import numpy as np
 
 from photo_tagger.config import Settings
 from photo_tagger.heads import activate, heads_dir
-from photo_tagger.store import Store, TagState
+from photo_tagger.store import Store, TagSource, TagState
 from photo_tagger.training.personal import UNLABELLED_SAMPLE, Labels, LearnedHead, PersonalTrainer, TagReport
 
 MARKDOWN_FILE = "MODEL_CARD.md"
@@ -51,6 +51,19 @@ def base_head(settings: Settings):  # noqa: ANN201 - TaggerNetHead, imported laz
     return TaggerNetHead.load(settings.head_path or default_head_dir())
 
 
+def names_other_stages_make(settings: Settings) -> frozenset[str]:
+    """Hierarchy tags and detector classes: a user tag of one of these names stays theirs, never a learned copy."""
+    from photo_tagger.pipeline.detector import read_class_names
+    from photo_tagger.pipeline.hierarchy import ImageNetHierarchy
+    from photo_tagger.pipeline.models import find_model_file, manifest_entry
+
+    names = set(ImageNetHierarchy.load().tag_names)
+    classes = find_model_file(manifest_entry("coco_classes"), settings)
+    if classes is not None:
+        names.update(read_class_names(classes))
+    return frozenset(names)
+
+
 def learn_personal_head(store: Store, settings: Settings, activate_head: bool = True, seed: int = 8,
                         progress: Callable[[int, int], None] | None = None) -> LearnResult:
     """Train, validate and (when anything was learned) write and activate a personal head; ``progress(done, total)``
@@ -68,21 +81,30 @@ def learn_personal_head(store: Store, settings: Settings, activate_head: bool = 
     if not decided_photos:
         raise NothingToLearnError(
             "There is nothing to learn from yet: accept or reject suggestions, or add your own tags, on tagged photos.")
-    others = np.array(sorted(have - set(decided_photos)), dtype=np.int64)
+    undecided = np.array(sorted(have - set(decided_photos)), dtype=np.int64)
+    others = undecided
     rng = np.random.default_rng(seed)
     if len(others) > UNLABELLED_SAMPLE:
         others = np.sort(rng.choice(others, UNLABELLED_SAMPLE, replace=False))
     keys = decided_photos + others.tolist()
+    # A sampled undecided photo stands for len(undecided) / len(others) photos of the library when the figures are
+    # computed, so a big library's many negatives are not under-counted.
+    population = np.ones(len(keys))
+    population[len(decided_photos):] = len(undecided) / max(len(others), 1)
     vectors = store.load_features(keys, backbone_version)
     features = np.stack([vectors[k] for k in keys])
     row_of = {k: i for i, k in enumerate(keys)}
     labels = Labels()
     used = 0
-    for photo_id, tag, state, _source in decided:
+    for photo_id, tag, state, source in decided:
         if photo_id in row_of:
-            labels.add(row_of[photo_id], tag, state == TagState.ACCEPTED)
+            labels.add(row_of[photo_id], tag, state == TagState.ACCEPTED, by_user=source == TagSource.USER)
             used += 1
-    head = PersonalTrainer(base, features, keys, labels, seed=seed).train(progress)
+    for tag, photo_ids in store.suggested_photos(labels.user_tags).items():
+        labels.suggested[tag] = {row_of[p] for p in photo_ids if p in row_of}
+    trainer = PersonalTrainer(base, features, keys, labels, seed=seed, population=population,
+                              reserved=names_other_stages_make(settings))
+    head = trainer.train(progress)
     result = LearnResult(None, None, used, len(keys), without, head.reports)
     if not head.learned:
         return result

@@ -254,3 +254,18 @@ def decided_tags(session: Session) -> list[tuple[int, str, TagState, TagSource]]
     )
     return [tuple(row) for row in rows]
 
+
+def suggested_photos(session: Session, names: Iterable[str]) -> dict[str, set[int]]:
+    """For each tag name, the photos where it is a machine suggestion nobody has decided on yet."""
+    out: dict[str, set[int]] = {name: set() for name in names}
+    if not out:
+        return out
+    rows = session.execute(
+        sa.select(Tag.name, PhotoTag.photo_id)
+        .join(Tag, Tag.id == PhotoTag.tag_id)
+        .where(Tag.name.in_(list(out)), PhotoTag.state == TagState.SUGGESTED)
+    )
+    for name, photo_id in rows:
+        out[name].add(photo_id)
+    return out
+

@@ -257,6 +257,10 @@ class Store:
         with self.read() as session:
             return decisions.decided_tags(session)
 
+    def suggested_photos(self, names: Iterable[str]) -> dict[str, set[int]]:
+        with self.read() as session:
+            return decisions.suggested_photos(session, names)
+
     def tag_names(self, prefix: str = "", limit: int = 20) -> list[str]:
         with self.read() as session:
             return decisions.tag_names(session, prefix, limit)

@@ -30,9 +30,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from photo_tagger.pipeline.taggernet import TaggerNetHead, sigmoid
-from photo_tagger.training.calibration import fit_platt
 from photo_tagger.training.card import head_version
-from photo_tagger.training.metrics import average_precision, best_f1_thresholds
 
 MIN_EXAMPLES = 8  # photos with a tag of the user's own before it becomes a tag of the head
 MIN_CORRECTION = 3  # accepted and rejected photos of a shipped tag before its correction is tried
@@ -83,9 +81,13 @@ class Labels:
 
     positives: dict[str, set[int]] = field(default_factory=dict)
     negatives: dict[str, set[int]] = field(default_factory=dict)
+    user_tags: set[str] = field(default_factory=set)  # names the user typed (not accepted machine suggestions)
+    suggested: dict[str, set[int]] = field(default_factory=dict)  # rows where a tag is an undecided suggestion
 
-    def add(self, row: int, tag: str, positive: bool) -> None:
+    def add(self, row: int, tag: str, positive: bool, by_user: bool = False) -> None:
         (self.positives if positive else self.negatives).setdefault(tag, set()).add(row)
+        if by_user:
+            self.user_tags.add(tag)
 
 
 def fold_of(keys: Sequence[int], folds: int = FOLDS) -> np.ndarray:
@@ -119,6 +121,29 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float,
     return w.detach().numpy(), float(b.detach())
 
 
+def weighted_figures(p: np.ndarray, y: np.ndarray, counts: np.ndarray,
+                     low: float = 0.05, high: float = 0.95) -> tuple[float, float, float, float]:
+    """(threshold with the best F1 in [low, high], its precision, its recall, average precision), each row counting
+    ``counts`` photos: a sampled negative stands for many photos of the library, a positive for itself."""
+    order = np.argsort(-p, kind="stable")
+    ranked, hits, weight = p[order], y[order], counts[order]
+    true_pos = np.cumsum(hits * weight)
+    predicted = np.cumsum(weight)
+    positives = float((y * counts).sum())
+    f1 = 2 * true_pos / np.maximum(predicted + positives, 1e-12)
+    precision_at = true_pos / np.maximum(predicted, 1e-12)
+    is_hit = (hits == 1) & (weight > 0)
+    ap = float((precision_at * is_hit * weight).sum() / max(positives, 1e-12))
+    last_of_tie = np.r_[ranked[1:] != ranked[:-1], True]
+    candidates = np.flatnonzero((ranked >= low) & (ranked <= high) & last_of_tie)
+    if candidates.size == 0:
+        return 0.5, 0.0, 0.0, ap
+    best = candidates[np.argmax(f1[candidates])]
+    below = ranked[best + 1] if best + 1 < len(ranked) else ranked[best]
+    threshold = float(np.clip((ranked[best] + max(below, low)) / 2, low, high))
+    return threshold, float(precision_at[best]), float(true_pos[best] / max(positives, 1e-12)), ap
+
+
 def log_loss(p: np.ndarray, y: np.ndarray) -> float:
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
@@ -128,8 +153,13 @@ class PersonalTrainer:
     """Learns a personal head from ``features`` ``[N, D]`` (one row per photo, ``keys`` its photo id) and ``labels``."""
 
     def __init__(self, base: TaggerNetHead, features: np.ndarray, keys: Sequence[int], labels: Labels,
-                 seed: int = 8) -> None:
+                 seed: int = 8, population: np.ndarray | None = None, reserved: frozenset[str] = frozenset()) -> None:
+        """``population[i]``: how many library photos row i stands for (rows sampled from the undecided photos stand
+        for more than one). ``reserved``: names other stages suggest (hierarchy tags, detector classes), which never
+        become tags of the head: a learned copy would take them over from the stage that makes them."""
         self.base = base
+        self.population = np.ones(len(keys)) if population is None else np.asarray(population, dtype=np.float64)
+        self.reserved = reserved
         self.features = np.asarray(features, dtype=np.float32)
         self.keys = list(keys)
         self.labels = labels
@@ -144,8 +174,9 @@ class PersonalTrainer:
     # -- custom tags ---------------------------------------------------------------------------------------------
 
     def custom_tags(self) -> list[str]:
-        vocabulary = set(self.base.vocabulary) | set(self.base.words)
-        return sorted(t for t, rows in self.labels.positives.items() if t not in vocabulary)
+        """Tags the user typed that the head does not know and no other stage makes."""
+        known = set(self.base.vocabulary) | set(self.base.words) | set(self.reserved)
+        return sorted(t for t in self.labels.positives if t in self.labels.user_tags and t not in known)
 
     def learn_custom(self, tag: str) -> tuple[TagReport, tuple[np.ndarray, float, float, float, float] | None]:
         """A report and, when used, ``(w, b, platt_a, platt_b, threshold)`` in standardised feature space."""
@@ -156,9 +187,15 @@ class PersonalTrainer:
             count = f"{len(positives)} photo carries" if len(positives) == 1 else f"{len(positives)} photos carry"
             report.reason = f"only {count} it; {MIN_EXAMPLES} are needed"
             return report, None
-        others = np.array(sorted(set(range(len(self.keys))) - positives - rejected), dtype=np.intp)
+        # Negatives: explicit rejections, and other photos, except those where the tag is a suggestion nobody has
+        # looked at (a suggestion is not a label). ``population`` says how many library photos each row stands for.
+        unlabelled = set(range(len(self.keys))) - positives - rejected - self.labels.suggested.get(tag, set())
+        others = np.array(sorted(unlabelled), dtype=np.intp)
+        population = self.population[others]
         if len(others) > UNLABELLED_SAMPLE:
-            others = np.sort(self.rng.choice(others, UNLABELLED_SAMPLE, replace=False))
+            keep = np.sort(self.rng.choice(len(others), UNLABELLED_SAMPLE, replace=False))
+            population = population[keep] * (population.sum() / population[keep].sum())
+            others = others[keep]
         rows = np.concatenate([np.array(sorted(positives)), np.array(sorted(rejected), dtype=np.intp), others])
         y = np.concatenate([np.ones(len(positives)), np.zeros(len(rejected) + len(others))])
         weight = np.concatenate([np.ones(len(positives) + len(rejected)), np.full(len(others), UNLABELLED_WEIGHT)])
@@ -166,6 +203,7 @@ class PersonalTrainer:
         x = self.standardised(rows)
         folds = self.folds[rows]
         held_out = np.zeros(len(rows))
+        scored = np.zeros(len(rows), dtype=bool)
         fitted: list[tuple[np.ndarray, float]] = []
         for k in range(FOLDS):
             train, test = folds != k, folds == k
@@ -173,18 +211,18 @@ class PersonalTrainer:
                 continue
             w, b = fit_logistic(x[train], y[train], weight[train], CUSTOM_L2)
             held_out[test] = x[test] @ w + b
+            scored |= test
             fitted.append((w, b))
-        a, c = (v[0] for v in fit_platt(held_out[:, None], y[:, None]))
+        # Calibration, threshold and figures as the whole library would see them: each row weighs the photos it
+        # stands for, and rows no fold model scored weigh nothing.
+        counts = np.concatenate([np.ones(len(positives) + len(rejected)), population]) * scored
+        platt, shift = fit_logistic(held_out[:, None], y, counts, l2=1e-6)
+        a, c = float(platt[0]), shift
         probability = sigmoid(a * held_out + c)
-        threshold = float(best_f1_thresholds(probability[:, None], y[:, None], fallback=0.5)[0])
-        suggested = probability >= threshold
-        hits = float((suggested & (y == 1)).sum())
-        precision = hits / max(suggested.sum(), 1)
-        recall = hits / max(y.sum(), 1)
-        ap = float(average_precision(probability[:, None], y[:, None])[0])
-        base_rate = float(y.mean())
-        report.figures = {"ap": ap, "base_rate": base_rate, "precision": float(precision), "recall": float(recall),
-                          "f1": float(2 * precision * recall / max(precision + recall, 1e-9)), "threshold": threshold}
+        threshold, precision, recall, ap = weighted_figures(probability, y, counts)
+        base_rate = float((counts * y).sum() / counts.sum())
+        report.figures = {"ap": ap, "base_rate": base_rate, "precision": precision, "recall": recall,
+                          "f1": 2 * precision * recall / max(precision + recall, 1e-9), "threshold": threshold}
         if ap < max(MIN_AP, MIN_LIFT * base_rate):
             report.reason = f"held-out AP {ap:.2f} is not clearly above the base rate {base_rate:.2f}"
             return report, None

@@ -101,3 +101,34 @@ def test_suggestions_alone_teach_nothing(library_settings, photos: Path, tmp_pat
         with pytest.raises(NothingToLearnError):
             learn_personal_head(library.store, settings)
     assert active_head_dir(settings) is None
+
+
+def test_only_names_the_user_typed_and_no_stage_makes_become_tags_of_their_own(shared: Path) -> None:
+    import numpy as np
+
+    from photo_tagger.pipeline.taggernet import TaggerNetHead
+    from photo_tagger.training.personal import Labels, PersonalTrainer
+
+    rows = 40
+    labels = Labels()
+    for row in range(10):
+        labels.add(row, "pet", True)  # an accepted hierarchy suggestion: the hierarchy keeps making it
+        labels.add(row + 10, "rex", True, by_user=True)  # typed by the user: a tag to learn
+        labels.add(row + 20, "fish", True, by_user=True)  # typed, but the hierarchy makes "fish" itself
+        labels.add(row + 30, "dog", True, by_user=True)  # already a tag of the head
+    features = np.random.default_rng(0).random((rows, 1280), dtype=np.float32)
+    trainer = PersonalTrainer(TaggerNetHead.load(), features, list(range(1, rows + 1)), labels,
+                              reserved=frozenset({"pet", "fish"}))
+    assert trainer.custom_tags() == ["rex"]
+
+
+def test_figures_count_each_sampled_photo_for_the_photos_it_stands_for() -> None:
+    import numpy as np
+
+    from photo_tagger.training.personal import weighted_figures
+
+    p, y = np.array([0.9, 0.8, 0.3]), np.array([1.0, 0.0, 1.0])
+    threshold, precision, recall, ap = weighted_figures(p, y, np.array([1.0, 10.0, 1.0]))
+    assert threshold == pytest.approx(0.85) and (precision, recall) == (1.0, 0.5)
+    assert ap == pytest.approx((1 + 2 / 12) / 2)  # the negative at 0.8 stands for ten photos
+    assert weighted_figures(p, y, np.ones(3))[3] == pytest.approx((1 + 2 / 3) / 2)
