@@ -124,7 +124,8 @@ def decisions_digest(path: Path) -> tuple[int, int]:
 def per_photo_baseline(path: Path, tagger: Tagger, sample: int) -> float:
     """Seconds per photo for the same re-tag written one photo per transaction (``Store.set_suggestions``)."""
     with Store.open(path) as store, single_threaded_blas():
-        batch = store.read_evidence(0, sample, tagger.model_versions["backbone"], tagger.model_versions["detector"])
+        ids = [photo_id for photo_id, _ in store.tagged_photo_versions()[:sample]]
+        batch = store.read_evidence(ids, tagger.model_versions["backbone"], tagger.model_versions["detector"])
         from photo_tagger.retag.engine import detections_from_boxes
 
         started = time.perf_counter()

@@ -77,11 +77,11 @@ class ScoredBatch:
     tags: list[list[NewTag]] = field(default_factory=list)
 
 
-def score_batch(store: Store, tagger: Tagger, target: dict[str, str], after_id: int, last_id: int,
+def score_batch(store: Store, tagger: Tagger, target: dict[str, str], photo_ids: list[int],
                 force: bool) -> ScoredBatch:
-    """Read the tagged photos with ids in ``(after_id, last_id]`` and decide their tags from stored evidence."""
+    """Read the photos' stored evidence and decide their tags from it."""
     detector = target.get("detector")
-    batch = store.read_evidence(after_id, None, target["backbone"], detector, last_id=last_id)
+    batch = store.read_evidence(photo_ids, target["backbone"], detector)
     scored = ScoredBatch()
     rows = []
     for i, versions in enumerate(batch.model_versions):
@@ -119,8 +119,8 @@ def _start_child(recipe: dict, location: str, target: dict[str, str], force: boo
     _child.update(tagger=tagger, store=Store.open(location, migrate=False), target=target, force=force)
 
 
-def _score_in_child(after_id: int, last_id: int) -> ScoredBatch:
-    return score_batch(_child["store"], _child["tagger"], _child["target"], after_id, last_id, _child["force"])
+def _score_in_child(photo_ids: list[int]) -> ScoredBatch:
+    return score_batch(_child["store"], _child["tagger"], _child["target"], photo_ids, _child["force"])
 
 
 class Retagger:
@@ -143,13 +143,12 @@ class Retagger:
         photos = self.store.tagged_photo_versions()
         todo = [photo_id for photo_id, versions in photos if force or versions != target]
         diff.photos, diff.up_to_date = len(photos), len(photos) - len(todo)
-        bounds = [(todo[start - 1] if start else 0, todo[min(start + self.batch_size, len(todo)) - 1])
-                  for start in range(0, len(todo), self.batch_size)]
+        batches = [todo[start:start + self.batch_size] for start in range(0, len(todo), self.batch_size)]
         needs_images: list[int] = []
         old_versions: Counter[str] = Counter()
         if progress:
             progress(diff.up_to_date, len(photos))
-        for scored in self._scored(bounds, target, force):
+        for scored in self._scored(batches, target, force):
             needs_images += scored.needs_images
             old_versions.update(scored.old_versions)
             if scored.photo_ids:
@@ -162,25 +161,27 @@ class Retagger:
             diff.queued = self.store.enqueue(TAG_JOB, needs_images, priority=RETAG_PRIORITY)
         return diff
 
-    def _scored(self, bounds: list[tuple[int, int]], target: dict[str, str], force: bool) -> Iterator[ScoredBatch]:
+    def _scored(self, batches: list[list[int]], target: dict[str, str], force: bool) -> Iterator[ScoredBatch]:
         """Scored batches in photo-id order: from one scoring process per core for a large library, else here.
 
         If the scoring processes cannot start or die (a frozen app without multiprocessing support, no memory), the
-        batches not yet scored are scored here instead: slower, never wrong.
+        batches not yet scored are scored here instead: slower, never wrong. A library in memory (tests) has nothing
+        another process could open.
         """
-        workers = min(self.workers, len(bounds))
+        workers = min(self.workers, len(batches))
+        in_memory = self.store.path is None and self.store.engine.url.get_backend_name() == "sqlite"
         done = 0
-        if workers >= 2 and len(bounds) >= self.parallel_from:
+        if workers >= 2 and len(batches) >= self.parallel_from and not in_memory:
             try:
-                for scored in self._scored_in_processes(bounds, target, force, workers):
+                for scored in self._scored_in_processes(batches, target, force, workers):
                     yield scored
                     done += 1
             except BrokenProcessPool as error:
                 log.warning("re-tag scoring processes failed (%s); scoring the rest in this process", error)
-        for after_id, last_id in bounds[done:]:
-            yield score_batch(self.store, self.tagger, target, after_id, last_id, force)
+        for photo_ids in batches[done:]:
+            yield score_batch(self.store, self.tagger, target, photo_ids, force)
 
-    def _scored_in_processes(self, bounds: list[tuple[int, int]], target: dict[str, str], force: bool,
+    def _scored_in_processes(self, batches: list[list[int]], target: dict[str, str], force: bool,
                              workers: int) -> Iterator[ScoredBatch]:
         self.tagger.backbone.classifier()  # cached on disk now, so the scoring processes need not import torch
         location = self.store.engine.url.render_as_string(hide_password=False)
@@ -189,8 +190,8 @@ class Retagger:
                                  initargs=(self.tagger.recipe(), location, target, force)) as pool:
             window: deque[Future[ScoredBatch]] = deque()
             try:
-                for after_id, last_id in bounds:
-                    window.append(pool.submit(_score_in_child, after_id, last_id))
+                for photo_ids in batches:
+                    window.append(pool.submit(_score_in_child, photo_ids))
                     if len(window) >= 2 * workers:
                         yield window.popleft().result()
                 while window:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .decisions import require_photos, tag_ids
+from .decisions import chunks, require_photos, tag_ids
 from .schema import (
     MACHINE_SOURCES,
     Detections,
@@ -81,43 +81,41 @@ def tagged_photo_versions(session: Session) -> list[tuple[int, dict[str, str] | 
     return [(row.id, row.model_versions) for row in session.execute(query)]
 
 
-def read_evidence(session: Session, after_id: int, limit: int | None, backbone_version: str,
-                  detector_version: str | None, last_id: int | None = None) -> EvidenceBatch:
-    """Tagged photos with ids above ``after_id`` (the next ``limit`` of them, or up to ``last_id``) with their
-    stored evidence."""
+def read_evidence(session: Session, photo_ids: Sequence[int], backbone_version: str,
+                  detector_version: str | None) -> EvidenceBatch:
+    """The tagged photos among ``photo_ids``, in id order, with their stored evidence.
+
+    By id, not by id range: the photos a re-tag needs may be spread thinly over a large library, and a range would
+    read the evidence of every photo in between.
+    """
     import numpy as np
 
-    query = (sa.select(Photo.id, Photo.path, Photo.model_versions)
-             .where(Photo.status == PhotoStatus.TAGGED, Photo.id > after_id).order_by(Photo.id))
-    if last_id is not None:
-        query = query.where(Photo.id <= last_id)
-    if limit is not None:
-        query = query.limit(limit)
-    photos = session.execute(query).all()
-    batch = EvidenceBatch()
-    if not photos:
-        return batch
-    ids = [row.id for row in photos]
-    low, high = ids[0], ids[-1]
-    vectors = {
-        photo_id: (dim, blob)
-        for photo_id, dim, blob in session.execute(
-            sa.select(Feature.photo_id, Feature.dim, Feature.vector).where(
-                Feature.photo_id.between(low, high), Feature.backbone_version == backbone_version
+    photos, vectors, stored_boxes = [], {}, {}
+    detections = Detections.__table__
+    for part in chunks(sorted(photo_ids)):
+        photos += session.execute(
+            sa.select(Photo.id, Photo.path, Photo.model_versions)
+            .where(Photo.id.in_(part), Photo.status == PhotoStatus.TAGGED)
+        ).all()
+        vectors.update(
+            (photo_id, (dim, blob))
+            for photo_id, dim, blob in session.execute(
+                sa.select(Feature.photo_id, Feature.dim, Feature.vector).where(
+                    Feature.photo_id.in_(part), Feature.backbone_version == backbone_version
+                )
             )
         )
-    }
-    stored_boxes: dict[int, Any] = {}
-    if detector_version is not None:
-        # The raw JSON text, parsed here: one json.loads per photo is cheaper than the ORM's type processing.
-        table = Detections.__table__
-        stored_boxes = dict(
-            session.execute(
-                sa.select(table.c.photo_id, sa.cast(table.c.boxes, sa.Text)).where(
-                    table.c.photo_id.between(low, high), table.c.detector_version == detector_version
-                )
-            ).all()
-        )
+        if detector_version is not None:
+            # The raw JSON text, parsed below: one json.loads per photo is cheaper than the ORM's type processing.
+            stored_boxes.update(
+                session.execute(
+                    sa.select(detections.c.photo_id, sa.cast(detections.c.boxes, sa.Text)).where(
+                        detections.c.photo_id.in_(part), detections.c.detector_version == detector_version
+                    )
+                ).all()
+            )
+    photos.sort(key=lambda row: row.id)
+    batch = EvidenceBatch()
     for row in photos:
         batch.photo_ids.append(row.id)
         batch.paths.append(row.path)
@@ -144,22 +142,22 @@ class MachineTags:
 
 
 def machine_tags(session: Session, photo_ids: Sequence[int]) -> dict[int, MachineTags]:
-    """Current suggestions and decided tag names for each photo in ``photo_ids`` that is still in the library (a photo
-    removed since its evidence was read gets no entry, so nothing is written for it)."""
-    if not photo_ids:
-        return {}
-    wanted = set(photo_ids)
-    low, high = min(photo_ids), max(photo_ids)
-    present = session.execute(sa.select(Photo.id).where(Photo.id.between(low, high))).scalars()
-    out = {photo_id: MachineTags() for photo_id in present if photo_id in wanted}
-    # Core columns read as plain text: the ORM's enum conversion per row would cost more than the query.
+    """Current suggestions and decided tag names for each photo in ``photo_ids`` that is still tagged in the library
+    (a photo removed or queued again since its evidence was read gets no entry, so nothing is written for it)."""
+    out: dict[int, MachineTags] = {}
     table, tags = PhotoTag.__table__, Tag.__table__
-    rows = session.execute(
-        sa.select(table.c.photo_id, tags.c.name, sa.type_coerce(table.c.state, sa.String),
-                  sa.type_coerce(table.c.source, sa.String), table.c.score, table.c.parent)
-        .join(tags, tags.c.id == table.c.tag_id)
-        .where(table.c.photo_id.between(low, high))
-    )
+    rows = []
+    for part in chunks(sorted(photo_ids)):
+        # Still tagged: a photo removed, or changed on disk and queued again, since its evidence was read is skipped.
+        out.update((photo_id, MachineTags()) for photo_id in session.execute(
+            sa.select(Photo.id).where(Photo.id.in_(part), Photo.status == PhotoStatus.TAGGED)).scalars())
+        # Core columns read as plain text: the ORM's enum conversion per row would cost more than the query.
+        rows += session.execute(
+            sa.select(table.c.photo_id, tags.c.name, sa.type_coerce(table.c.state, sa.String),
+                      sa.type_coerce(table.c.source, sa.String), table.c.score, table.c.parent)
+            .join(tags, tags.c.id == table.c.tag_id)
+            .where(table.c.photo_id.in_(part))
+        ).all()
     suggested, machine = TagState.SUGGESTED.value, {source.value for source in MACHINE_SOURCES}
     for photo_id, name, state, source, score, parent in rows:
         entry = out.get(photo_id)

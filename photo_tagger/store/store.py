@@ -297,11 +297,11 @@ class Store:
         with self.read() as session:
             return photos.photos_with_features(session, backbone_version)
 
-    def read_evidence(self, after_id: int, limit: int | None, backbone_version: str,
-                      detector_version: str | None, last_id: int | None = None) -> evidence.EvidenceBatch:
-        """The next tagged photos after ``after_id`` with their stored features and detections (for a re-tag)."""
+    def read_evidence(self, photo_ids: Sequence[int], backbone_version: str,
+                      detector_version: str | None) -> evidence.EvidenceBatch:
+        """The tagged photos among ``photo_ids`` with their stored features and detections (for a re-tag)."""
         with self.read() as session:
-            return evidence.read_evidence(session, after_id, limit, backbone_version, detector_version, last_id)
+            return evidence.read_evidence(session, photo_ids, backbone_version, detector_version)
 
     def tagged_photo_versions(self) -> list[tuple[int, dict[str, str] | None]]:
         with self.read() as session:

@@ -168,3 +168,13 @@ def test_a_photo_removed_since_its_evidence_was_read_gets_nothing_written(tagged
     store.rewrite_suggestions(ids, decide, "mv-test")
     assert set(seen) == set(ids[1:])  # no entry, so the engine writes nothing for it (and no FOREIGN KEY error)
     assert "zebra crossing" in {t.name for t in store.photo_tags(ids[1])}
+
+
+def test_evidence_is_read_for_the_photos_asked_for_only(tagged_library, tagger) -> None:
+    store = tagged_library.store
+    ids = store.photo_ids()
+    wanted = [ids[1], ids[5]]  # stale photos spread over the library: the ones between are not read
+    batch = store.read_evidence(wanted, tagger.model_versions["backbone"], tagger.model_versions["detector"])
+    assert batch.photo_ids == wanted and all(f is not None and f.shape == (1280,) for f in batch.features)
+    assert all(isinstance(boxes, list) for boxes in batch.boxes)
+    assert set(store.machine_tags(wanted)) == set(wanted)
