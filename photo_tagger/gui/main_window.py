@@ -394,10 +394,10 @@ class MainWindow(QMainWindow):
         self.background.progress.connect(self._progress)
         self.background.stopped.connect(self._worker_stopped)
         self.background.changes.connect(self._watcher_changes)
+        if self.progress.paused:
+            self.background.pause()  # before it starts: a paused user's new worker must not claim a job first
         self.background.start()
         self.progress.set_enabled_pause(True)
-        if self.progress.paused:
-            self.background.pause()
 
     def new_tagger(self) -> Any:
         """A Tagger built now from the settings, so it has the library's current head (cheap: models load lazily)."""

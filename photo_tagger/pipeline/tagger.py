@@ -23,6 +23,7 @@ Runtime's own thread pool then fights the decoders for the same cores. A photo t
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -40,7 +41,7 @@ from photo_tagger.pipeline.glove import GloveExpander, GloveVectors, load_vocabu
 from photo_tagger.pipeline.hierarchy import ImageNetHierarchy
 from photo_tagger.pipeline.images import ImageDecodeError, load_image
 from photo_tagger.pipeline.models import find_model_file, manifest_entry
-from photo_tagger.pipeline.taggernet import TaggerNetHead, default_head_dir
+from photo_tagger.pipeline.taggernet import CARD_FILE, TaggerNetHead, default_head_dir
 from photo_tagger.pipeline.types import Detection, MergedTag, PhotoResult, Tag
 
 log = logging.getLogger(__name__)
@@ -128,9 +129,24 @@ class Tagger:
                 self.notices.append(f"TaggerNet head {folder} not used: it was trained on {head.backbone} features, "
                                     f"not {self.backbone.name}")
                 continue
+            self._notice_outdated_personal_head(head)
             return head
         self.notices.append("trained TaggerNet head off: no usable head")
         return None
+
+    def _notice_outdated_personal_head(self, head: TaggerNetHead) -> None:
+        """A personal head carries a copy of the shipped head it was learned on; after an update of the shipped head
+        it still tags with the old one until the user learns again."""
+        base = head.card.get("personal", {}).get("base")
+        if base is None:
+            return
+        try:
+            shipped = json.loads((default_head_dir() / CARD_FILE).read_text(encoding="utf-8"))["version"]
+        except (OSError, ValueError, KeyError):
+            return
+        if base != shipped:
+            self.notices.append(f"your personal head was learned on top of {base}; the shipped head is now {shipped}: "
+                                "run `photo-tagger learn` again to learn on top of the new one")
 
     def _make_detector(self) -> YoloxDetector | None:
         model = find_model_file(manifest_entry("yolox_nano"), self.settings)

@@ -75,6 +75,18 @@ def tagged_photo_count(session: Session) -> int:
     return int(session.execute(sa.select(sa.func.count()).where(Photo.status == PhotoStatus.TAGGED)).scalar_one())
 
 
+def id_conditions(column: sa.ColumnElement[int], photo_ids: set[int]) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses covering ``photo_ids`` (callers drop the rows of other ids): one range when the ids are dense,
+    as in a re-tag of a whole library (a range scan, at most twice the rows wanted), else IN lists of a few hundred,
+    so photos spread thinly over a large library do not read everything in between."""
+    ids = sorted(photo_ids)
+    if not ids:
+        return []
+    if ids[-1] - ids[0] < 2 * len(ids):
+        return [column.between(ids[0], ids[-1])]
+    return [column.in_(part) for part in chunks(ids)]
+
+
 def tagged_photo_versions(session: Session) -> list[tuple[int, dict[str, str] | None]]:
     """(id, model versions) of every tagged photo, in id order: what a re-tag walks."""
     query = sa.select(Photo.id, Photo.model_versions).where(Photo.status == PhotoStatus.TAGGED).order_by(Photo.id)
@@ -90,29 +102,33 @@ def read_evidence(session: Session, photo_ids: Sequence[int], backbone_version: 
     """
     import numpy as np
 
+    wanted = set(photo_ids)
     photos, vectors, stored_boxes = [], {}, {}
     detections = Detections.__table__
-    for part in chunks(sorted(photo_ids)):
-        photos += session.execute(
-            sa.select(Photo.id, Photo.path, Photo.model_versions)
-            .where(Photo.id.in_(part), Photo.status == PhotoStatus.TAGGED)
-        ).all()
+    for where_photo, where_feature, where_boxes in zip(
+        id_conditions(Photo.id, wanted), id_conditions(Feature.photo_id, wanted),
+        id_conditions(detections.c.photo_id, wanted), strict=True,
+    ):
+        photos += [row for row in session.execute(
+            sa.select(Photo.id, Photo.path, Photo.model_versions).where(where_photo, Photo.status == PhotoStatus.TAGGED)
+        ) if row.id in wanted]
         vectors.update(
             (photo_id, (dim, blob))
             for photo_id, dim, blob in session.execute(
                 sa.select(Feature.photo_id, Feature.dim, Feature.vector).where(
-                    Feature.photo_id.in_(part), Feature.backbone_version == backbone_version
+                    where_feature, Feature.backbone_version == backbone_version
                 )
             )
+            if photo_id in wanted
         )
         if detector_version is not None:
             # The raw JSON text, parsed below: one json.loads per photo is cheaper than the ORM's type processing.
             stored_boxes.update(
-                session.execute(
+                row for row in session.execute(
                     sa.select(detections.c.photo_id, sa.cast(detections.c.boxes, sa.Text)).where(
-                        detections.c.photo_id.in_(part), detections.c.detector_version == detector_version
+                        where_boxes, detections.c.detector_version == detector_version
                     )
-                ).all()
+                ) if row[0] in wanted
             )
     photos.sort(key=lambda row: row.id)
     batch = EvidenceBatch()
@@ -145,18 +161,21 @@ def machine_tags(session: Session, photo_ids: Sequence[int]) -> dict[int, Machin
     """Current suggestions and decided tag names for each photo in ``photo_ids`` that is still tagged in the library
     (a photo removed or queued again since its evidence was read gets no entry, so nothing is written for it)."""
     out: dict[int, MachineTags] = {}
+    wanted = set(photo_ids)
     table, tags = PhotoTag.__table__, Tag.__table__
     rows = []
-    for part in chunks(sorted(photo_ids)):
+    for where_photo, where_tag in zip(id_conditions(Photo.id, wanted), id_conditions(table.c.photo_id, wanted),
+                                      strict=True):
         # Still tagged: a photo removed, or changed on disk and queued again, since its evidence was read is skipped.
         out.update((photo_id, MachineTags()) for photo_id in session.execute(
-            sa.select(Photo.id).where(Photo.id.in_(part), Photo.status == PhotoStatus.TAGGED)).scalars())
+            sa.select(Photo.id).where(where_photo, Photo.status == PhotoStatus.TAGGED)).scalars()
+            if photo_id in wanted)
         # Core columns read as plain text: the ORM's enum conversion per row would cost more than the query.
         rows += session.execute(
             sa.select(table.c.photo_id, tags.c.name, sa.type_coerce(table.c.state, sa.String),
                       sa.type_coerce(table.c.source, sa.String), table.c.score, table.c.parent)
             .join(tags, tags.c.id == table.c.tag_id)
-            .where(table.c.photo_id.in_(part))
+            .where(where_tag)
         ).all()
     suggested, machine = TagState.SUGGESTED.value, {source.value for source in MACHINE_SOURCES}
     for photo_id, name, state, source, score, parent in rows:
