@@ -96,6 +96,8 @@ class Backbone:
                 return
             weights = self._weights_path or self.spec.locate_weights(self.settings)
             module = self._load_module(weights)
+            if self._classifier is None:  # the module is at hand: no second read of the weights for classifier()
+                self._keep_classifier(module, weights)
             if self.runtime == "torch":
                 self._module = module
                 return
@@ -187,22 +189,30 @@ class Backbone:
             if self._classifier is not None:
                 return self._classifier
             weights = self._weights_path or self.spec.locate_weights(self.settings)
-            cached = self.settings.cache_dir / "compiled" / f"{self.spec.name}-{sha256_of(weights)[:16]}-classifier.npz"
+            cached = self._classifier_path(weights)
             try:
                 with np.load(cached) as stored:
                     self._classifier = (stored["weight"], stored["bias"])
                 return self._classifier
             except (OSError, KeyError, ValueError):
                 pass
-            layer = (self._module or self._load_module(weights)).classifier_layer
-            weight = layer.weight.detach().numpy().astype(np.float32)
-            bias = layer.bias.detach().numpy().astype(np.float32)
+            return self._keep_classifier(self._module or self._load_module(weights), weights)
+
+    def _classifier_path(self, weights: Path) -> Path:
+        return self.settings.cache_dir / "compiled" / f"{self.spec.name}-{sha256_of(weights)[:16]}-classifier.npz"
+
+    def _keep_classifier(self, module, weights: Path) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+        """Take the classifier from a loaded module, in memory and in the cache folder (for processes without it)."""
+        layer = module.classifier_layer
+        self._classifier = (layer.weight.detach().numpy().astype(np.float32),
+                            layer.bias.detach().numpy().astype(np.float32))
+        cached = self._classifier_path(weights)
+        if not cached.is_file():
             cached.parent.mkdir(parents=True, exist_ok=True)
             partial = cached.with_name(f"{cached.stem}.{os.getpid()}.part.npz")
-            np.savez(partial, weight=weight, bias=bias)
+            np.savez(partial, weight=self._classifier[0], bias=self._classifier[1])
             partial.replace(cached)
-            self._classifier = (weight, bias)
-            return self._classifier
+        return self._classifier
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """ImageNet probabilities ``[N, 1000]`` from pooled features ``[N, D]``: the network's last layer + softmax.
